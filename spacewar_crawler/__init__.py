@@ -1,0 +1,1 @@
+"""Archive SpaceWar.com and its Space Media Network sister sites into MongoDB."""

@@ -1,0 +1,84 @@
+"""Datelines ("Beijing (AFP) May 15, 2025") and the date formats the network prints."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+
+_MONTH = (
+    r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DATE = rf"{_MONTH}\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})"
+# Place: starts with a letter, no brackets, short. Agency: a short bracketed name.
+_DATELINE = rf"(?P<place>[^\W\d_][^()\n]{{0,60}}?)\s*(?:\((?P<agency>[^()]{{1,30}})\))?\s*,?\s+{_DATE}"
+_DATELINE_LINE = re.compile(rf"^{_DATELINE}$", re.IGNORECASE)
+_DATELINE_LEAD = re.compile(
+    rf"^(?P<dateline>{_DATELINE})\s+[-\u2013\u2014]+\s+(?P<rest>\S.*)$", re.IGNORECASE | re.DOTALL
+)
+_ISO_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    raw: str
+    location: str
+    agency: str | None
+    date: date | None
+    """None when the printed date does not exist (e.g. Feb 30)."""
+
+
+def _make_date(year: str, month: str, day: str) -> date | None:
+    month_number = int(month) if month.isdigit() else MONTHS[month[:3].lower()]
+    try:
+        return date(int(year), month_number, int(day))
+    except ValueError:
+        return None
+
+
+def _from_match(match: re.Match[str], raw: str) -> Dateline:
+    agency = match.group("agency")
+    return Dateline(
+        raw=raw,
+        location=match.group("place").strip().rstrip(","),
+        agency=agency.strip() if agency else None,
+        date=_make_date(match.group("year"), match.group("month"), match.group("day")),
+    )
+
+
+def _plausible_place(match: re.Match[str]) -> bool:
+    # Place names are capitalised ("Rio de Janeiro" has one small word); sentences are not.
+    small_words = [w for w in match.group("place").split() if w[:1].islower()]
+    return len(small_words) <= 1
+
+
+def parse_dateline(line: str) -> Dateline | None:
+    """A whole line that is a dateline: 'Place (Agency) Mon DD, YYYY' (agency optional)."""
+    match = _DATELINE_LINE.match(line.strip())
+    if match is None or not _plausible_place(match):
+        return None
+    return _from_match(match, line.strip())
+
+
+def split_leading_dateline(paragraph: str) -> tuple[Dateline, str] | None:
+    """A paragraph that opens with a dateline ('Moscow (AFP) May 12, 2025 - Russia ...')."""
+    match = _DATELINE_LEAD.match(paragraph.strip())
+    if not match:
+        return None
+    dateline = match.group("dateline")
+    inner = _DATELINE_LINE.match(dateline)
+    if inner is None or not _plausible_place(inner):
+        return None
+    return _from_match(inner, dateline), match.group("rest").strip()
+
+
+def parse_iso_date(text: str) -> date | None:
+    """The first YYYY-MM-DD date in `text` (meta tags, the 'date 2025-05-15' page header)."""
+    match = _ISO_DATE.search(text)
+    return _make_date(match.group("year"), match.group("month"), match.group("day")) if match else None

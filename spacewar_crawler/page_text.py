@@ -1,0 +1,193 @@
+"""A page as a reader sees it: the ordered text blocks of an HTML document, with their links.
+
+Extraction works on these blocks (their order and wording) rather than on one tag path, so
+that table layouts with `<br>`-separated text and modern div layouts read the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode
+
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "ul",
+        "caption",
+    ]
+)
+SKIP_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "head", "iframe", "object", "svg", "select", "textarea"]
+)
+_WHITESPACE = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
+
+
+def normalize_space(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+    element: lxml_html.HtmlElement
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    element: lxml_html.HtmlElement
+    position: int
+    """Index of the first text block after the image."""
+
+
+@dataclass
+class Block:
+    text: str
+    element: lxml_html.HtmlElement
+    """The element whose own text (or tail) opened the block."""
+    links: list[Link] = field(default_factory=list)
+
+    def within(self, ancestor: lxml_html.HtmlElement) -> bool:
+        el: lxml_html.HtmlElement | None = self.element
+        while el is not None:
+            if el is ancestor:
+                return True
+            el = el.getparent()
+        return False
+
+
+def decode_html(content: str | bytes, content_type: str | None = None) -> str:
+    """Text of a page from its bytes, honouring the HTTP charset, a BOM or a meta charset."""
+    if isinstance(content, str):
+        return content
+    _, text = html_to_unicode(content_type, content)
+    return text
+
+
+def parse_document(content: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
+    text = decode_html(content, content_type)
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
+    root = lxml_html.document_fromstring(text or "<html></html>", parser=parser)
+    return root
+
+
+def _tag(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+class _BlockBuilder:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.images: list[Image] = []
+        self._parts: list[str] = []
+        self._element: lxml_html.HtmlElement | None = None
+        self._pending_links: list[Link] = []
+        self._links: list[Link] = []
+
+    def add_text(self, text: str | None, element: lxml_html.HtmlElement) -> None:
+        if not text:
+            return
+        if self._element is None:
+            if not text.strip():
+                return
+            self._element = element
+        self._parts.append(text)
+        if self._pending_links and text.strip():
+            self._links.extend(self._pending_links)
+            self._pending_links = []
+
+    def add_link(self, link: Link) -> None:
+        self._pending_links.append(link)
+
+    def add_image(self, src: str, element: lxml_html.HtmlElement) -> None:
+        self.images.append(Image(src, element, len(self.blocks) + (1 if self._has_text() else 0)))
+
+    def _has_text(self) -> bool:
+        return any(p.strip() for p in self._parts)
+
+    def flush(self) -> None:
+        text = normalize_space("".join(self._parts))
+        if text and self._element is not None:
+            self.blocks.append(Block(text, self._element, self._links))
+            self._links = []
+        self._parts = []
+        self._element = None
+
+
+def text_blocks(root: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
+    """The document's text blocks in reading order, and its images with their positions."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    builder = _BlockBuilder()
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, el in walker:
+        tag = _tag(el)
+        if event == "start":
+            if tag in SKIP_TAGS or not tag:
+                walker.skip_subtree()
+                continue
+            if tag in BLOCK_TAGS or tag == "br":
+                builder.flush()
+            if tag == "a" and el.get("href"):
+                link_text = normalize_space(el.text_content())
+                if link_text:
+                    builder.add_link(Link(el.get("href", ""), link_text, el))
+            elif tag == "img" and el.get("src"):
+                builder.add_image(el.get("src", ""), el)
+            if tag not in SKIP_TAGS:
+                builder.add_text(el.text, el)
+        else:
+            if tag in BLOCK_TAGS:
+                builder.flush()
+            parent = el.getparent()
+            if parent is not None and el is not body:
+                builder.add_text(el.tail, parent)
+    builder.flush()
+    return builder.blocks, builder.images

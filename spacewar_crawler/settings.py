@@ -1,0 +1,46 @@
+"""Scrapy settings for spacewar_crawler: every default in one place.
+
+Override on the command line with `-s NAME=VALUE`; MONGO_* also come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "spacewar_crawler"
+SPIDER_MODULES = ["spacewar_crawler.spiders"]
+NEWSPIDER_MODULE = "spacewar_crawler.spiders"
+# Our `crawl` command: Scrapy's, with an exit status that says whether the run went well.
+COMMANDS_MODULE = "spacewar_crawler.commands"
+
+# Polite by default against the real site.
+ROBOTSTXT_OBEY = True
+USER_AGENT = "spacewar-crawler/0.1 (+https://github.com/spacewar-crawler/spacewar-crawler; archive bot)"
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+
+ITEM_PIPELINES = {
+    "spacewar_crawler.pipelines.ArticleCleaningPipeline": 100,
+    "spacewar_crawler.pipelines.ValidationPipeline": 200,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# Storage (see README): unset MONGO_URI means the embedded stand-in under ./data/.
+MONGO_URI = os.environ.get("MONGO_URI")
+MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "spacewar")
+MONGO_COLLECTION = os.environ.get("MONGO_COLLECTION", "articles")
+
+# An unattended crawler opens no listening ports of its own.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

@@ -1,0 +1,147 @@
+"""The site's URL rules: which URLs are on-site, articles or listings, and their canonical form."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+DEFAULT_BASE_URL = "https://www.spacewar.com/"
+
+# Space Media Network sites share one template; their articles appear in RELATED CONTENT.
+SMN_DOMAINS = (
+    "spacewar.com",
+    "spacedaily.com",
+    "terradaily.com",
+    "marsdaily.com",
+    "energy-daily.com",
+    "gpsdaily.com",
+    "spacemart.com",
+    "seeddaily.com",
+    "solardaily.com",
+    "winddaily.com",
+    "sinodaily.com",
+    "moondaily.com",
+    "nanodaily.com",
+    "spacetravel.com",
+    "rocketdaily.com",
+    "satnews.com",
+    "spxdaily.com",
+)
+
+TRACKING_PARAMS = (
+    "ref",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "fbclid",
+    "gclid",
+)
+
+_ARTICLE_PATH = re.compile(r"^/(?:reports/[^/]+|afp/[\w.-]+)\.html?$", re.IGNORECASE)
+_ROOT_PAGE_PATH = re.compile(r"^/[A-Za-z][\w-]*\.html?$")
+_NON_LISTING_STEMS = frozenset(
+    {
+        "index",
+        "about",
+        "about-us",
+        "aboutus",
+        "advertise",
+        "advertising",
+        "contact",
+        "privacy",
+        "newsletters",
+        "newsletter",
+        "subscribe",
+        "email",
+        "search",
+    }
+)
+
+
+def slugify(name: str) -> str:
+    """Section slug: lower-cased, runs of non-alphanumerics become one '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _bare(host: str) -> str:
+    return host[4:] if host.startswith("www.") else host
+
+
+def is_smn_host(host: str) -> bool:
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in SMN_DOMAINS)
+
+
+class SiteUrls:
+    """URL rules of one site, all derived from its root URL (`base_url`)."""
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc.lower()
+        self.host = parts.hostname.lower()
+        self.port = parts.port
+        self.root = urlunsplit((self.scheme, self.netloc, "/", "", ""))
+
+    @property
+    def allowed_domain(self) -> str:
+        return _bare(self.host)
+
+    def is_on_site(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        host = (parts.hostname or "").lower()
+        if _bare(host) != _bare(self.host):
+            return False
+        # A port only matters when the site itself is served on one (tests, mirrors).
+        if self.port is None:
+            return parts.port in (None, 80, 443)
+        return parts.port == self.port
+
+    def absolute(self, href: str, page_url: str) -> str | None:
+        """`href` resolved against `page_url`; None for anything but http(s)."""
+        try:
+            url = urljoin(page_url, href.strip())
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            return None
+        return url if scheme in ("http", "https") else None
+
+    def canonical(self, url: str) -> str:
+        """One spelling per page: no fragment or tracking query, sorted query, site's own host."""
+        url = canonicalize_url(url_query_cleaner(url, TRACKING_PARAMS, remove=True))
+        if self.is_on_site(url):
+            parts = urlsplit(url)
+            url = urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
+        return url
+
+    def is_article(self, url: str) -> bool:
+        """An article of this site (the only kind the spider fetches as an article)."""
+        return self.is_on_site(url) and bool(_ARTICLE_PATH.match(urlsplit(url).path))
+
+    def is_network_article(self, url: str) -> bool:
+        """An article of this site or of a Space Media Network sister site."""
+        parts = urlsplit(url)
+        on_network = self.is_on_site(url) or is_smn_host(parts.hostname or "")
+        return on_network and bool(_ARTICLE_PATH.match(parts.path))
+
+    def is_listing_candidate(self, url: str) -> bool:
+        """A root-level page of this site that may be a section listing."""
+        if not self.is_on_site(url):
+            return False
+        path = urlsplit(url).path
+        if not _ROOT_PAGE_PATH.match(path):
+            return False
+        stem = path[1:].rsplit(".", 1)[0]
+        return slugify(stem) not in _NON_LISTING_STEMS
