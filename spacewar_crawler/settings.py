@@ -31,15 +31,24 @@ REDIRECT_MAX_TIMES = 5
 ITEM_PIPELINES = {
     "spacewar_crawler.pipelines.ArticleCleaningPipeline": 100,
     "spacewar_crawler.pipelines.ValidationPipeline": 200,
+    "spacewar_crawler.storage.MongoArchivePipeline": 300,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # Storage (see README): unset MONGO_URI means the embedded stand-in under ./data/.
+MONGO_ENABLED = True
 MONGO_URI = os.environ.get("MONGO_URI")
 MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "spacewar")
 MONGO_COLLECTION = os.environ.get("MONGO_COLLECTION", "articles")
+MONGO_CONNECT_TIMEOUT = 3.0
+MONGO_BATCH_SIZE = 100
+MONGO_FLUSH_INTERVAL = 5.0
+MONGO_RETRY_SECONDS = 120.0
+MONGO_SPILL_DIR = "data/spill"
+MONGO_EMBEDDED_DIR = "data/mongo"
+MONGO_EMBEDDED_PORT = 27017
 
 # An unattended crawler opens no listening ports of its own.
 TELNETCONSOLE_ENABLED = False

@@ -1,13 +1,60 @@
 from __future__ import annotations
 
-import pytest
+import hashlib
+import os
+import shutil
 
-from tests.mirror_site import MirrorServer
+import pytest
+from pymongo import MongoClient
+
+from spacewar_crawler.archive import MongoArchive
+from tests.mirror_site import SITE, MirrorServer
+from tests.mongo_server import ON_STAND_IN, StandInServer
 
 
 @pytest.fixture(scope="session")
 def mirror():
     """The original mirror, served for the whole session (read-only)."""
     server = MirrorServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    """A MongoDB-compatible server over a real socket (see tests/mongo_server.py)."""
+    if not ON_STAND_IN:
+        yield os.environ["MONGO_TEST_URI"]
+        return
+    server = StandInServer(tmp_path_factory.mktemp("nx")).start()
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture
+def db_name(mongo_uri, request):
+    """A fresh database per test, dropped afterwards."""
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    client = MongoClient(mongo_uri)
+    client.drop_database(name)
+    yield name
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture
+def archive(mongo_uri, db_name):
+    store = MongoArchive(mongo_uri, db_name, "articles")
+    store.ensure_indexes()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def mirror_copy(tmp_path):
+    """A private, editable copy of the mirror, served on its own port."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    server = MirrorServer(root).start()
     yield server
     server.stop()

@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from pymongo import MongoClient
 
 from spacewar_crawler.page_text import normalize_space
 from tests.crawl_runner import run_crawl
@@ -29,11 +30,32 @@ BOILERPLATE_PHRASES = (
 
 
 @pytest.fixture(scope="module")
-def full_crawl(mirror, tmp_path_factory):
+def full_crawl(mirror, tmp_path_factory, mongo_uri):
+    MongoClient(mongo_uri).drop_database("t_full_crawl")
     mirror.clear_log()
-    result = run_crawl(mirror.url, tmp_path_factory.mktemp("full"))
+    result = run_crawl(
+        mirror.url,
+        tmp_path_factory.mktemp("full"),
+        settings={"MONGO_DATABASE": "t_full_crawl"},
+        env={"MONGO_URI": mongo_uri},
+    )
     result.requests = list(mirror.requests)
     return result
+
+
+@pytest.fixture
+def section_crawl(mirror, tmp_path, mongo_uri, db_name):
+    def crawl(section: str):
+        return run_crawl(
+            mirror.url,
+            tmp_path,
+            "-a",
+            f"section={section}",
+            settings={"MONGO_DATABASE": db_name},
+            env={"MONGO_URI": mongo_uri},
+        )
+
+    return crawl
 
 
 def normalized_body(body: str) -> str:
@@ -111,6 +133,10 @@ def test_crawl_stats_count_pages_articles_and_drops(full_crawl):
         "spacewar/articles/yielded": 32,
         "spacewar/fetch_failed/http_404": 1,
         "spacewar/dropped/fetch_failed": 1,
+        "spacewar/articles/new": 32,
+        "spacewar/articles/changed": 0,
+        "spacewar/articles/unchanged": 0,
+        "spacewar/storage/retries": 0,
     }
     assert stats["item_scraped_count"] == 32
 
@@ -133,30 +159,30 @@ NUCLEAR = {
 }
 
 
-def test_section_crawl_yields_its_listing_articles_and_related_articles_labelled_with_it(mirror, tmp_path):
-    result = run_crawl(mirror.url, tmp_path, "-a", "section=nuclear-weapons")
+def test_section_crawl_yields_its_listing_articles_and_related_articles_labelled_with_it(section_crawl):
+    result = section_crawl("nuclear-weapons")
     assert result.returncode == 0, result.log[-3000:]
     assert {path_of(i["url"]) for i in result.items} == NUCLEAR
     assert {i["section_slug"] for i in result.items} == {"nuclear-weapons"}
 
 
-def test_section_crawl_follows_older_listing_pages(mirror, tmp_path):
-    result = run_crawl(mirror.url, tmp_path, "-a", "section=superpowers")
+def test_section_crawl_follows_older_listing_pages(section_crawl):
+    result = section_crawl("superpowers")
     assert sorted(path_of(i["url"]) for i in result.items) == sorted(
         e["url"] for e in expected_articles("").values() if e["section"] == "Superpowers"
     )
     assert len(result.items) == 8
 
 
-def test_section_accepts_the_display_name_case_insensitively(mirror, tmp_path):
-    result = run_crawl(mirror.url, tmp_path, "-a", "section=missile DEFENSE")
+def test_section_accepts_the_display_name_case_insensitively(section_crawl):
+    result = section_crawl("missile DEFENSE")
     assert sorted(path_of(i["url"]) for i in result.items) == sorted(
         e["url"] for e in expected_articles("").values() if e["section"] == "Missile Defense"
     )
 
 
-def test_unknown_section_fails_with_the_list_of_known_sections(mirror, tmp_path):
-    result = run_crawl(mirror.url, tmp_path, "-a", "section=space-pirates")
+def test_unknown_section_fails_with_the_list_of_known_sections(section_crawl):
+    result = section_crawl("space-pirates")
     assert result.returncode == 1
     assert result.items == []
     assert (

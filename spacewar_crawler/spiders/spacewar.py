@@ -42,6 +42,7 @@ class SpacewarSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.arguments = {"base_url": base_url, "section": section, "refresh": refresh, "feeds": feeds}
         self.urls = SiteUrls(base_url)
         self.allowed_domains = [self.urls.allowed_domain]
         self.section_slug = slugify(section) if section else None

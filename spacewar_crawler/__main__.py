@@ -1,0 +1,5 @@
+"""`python -m spacewar_crawler COMMAND`: work with the archive (see `--help`)."""
+
+from spacewar_crawler.cli import main
+
+raise SystemExit(main())
