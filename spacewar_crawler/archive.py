@@ -116,6 +116,7 @@ class MongoArchive:
         self.revisions = self.db["revisions"]
         self.crawl_runs = self.db["crawl_runs"]
         self.rejects = self.db["rejects"]
+        self.listings = self.db["listings"]
 
     def ping(self) -> None:
         try:
@@ -237,6 +238,30 @@ class MongoArchive:
             },
             upsert=True,
         )
+
+    def archived_urls(self, site: str) -> frozenset[str]:
+        """Every archived article URL of one site: loaded once per run, checked per link."""
+        return frozenset(doc["_id"] for doc in self.articles.find({"site": site}, {"_id": 1}))
+
+    def listing_validators(self) -> dict[str, dict[str, str | None]]:
+        """ETag and Last-Modified of each listing page, as the last finished run saw them."""
+        return {
+            doc["_id"]: {"etag": doc.get("etag"), "last_modified": doc.get("last_modified")}
+            for doc in self.listings.find({})
+        }
+
+    def save_listing_validators(self, validators: Mapping[str, Mapping[str, str | None]]) -> None:
+        now = utc_now()
+        ops = [
+            ReplaceOne(
+                {"_id": url},
+                {"etag": v.get("etag"), "last_modified": v.get("last_modified"), "checked_at": now},
+                upsert=True,
+            )
+            for url, v in validators.items()
+        ]
+        if ops:
+            self.listings.bulk_write(ops, ordered=False)
 
     def start_run(self, run: Mapping[str, Any]) -> None:
         self.crawl_runs.insert_one(dict(run))

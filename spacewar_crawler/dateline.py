@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -82,3 +82,42 @@ def parse_iso_date(text: str) -> date | None:
     """The first YYYY-MM-DD date in `text` (meta tags, the 'date 2025-05-15' page header)."""
     match = _ISO_DATE.search(text)
     return _make_date(match.group("year"), match.group("month"), match.group("day")) if match else None
+
+
+# Zone abbreviations seen in the network's feeds ("Thu, 17 OCT 2024 22:40:13 AEST").
+_ZONES = {
+    "AEST": 10, "AEDT": 11, "ACST": 9.5, "AWST": 8, "GMT": 0, "UTC": 0, "UT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "CET": 1, "CEST": 2, "BST": 1,
+}  # fmt: skip
+_FEED_DATE = re.compile(
+    r"^(?:[A-Za-z]{3},?\s+)?(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?\s+(?P<year>\d{4})"
+    r"(?:\s+(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?)?\s*(?P<zone>[A-Za-z]{1,5}|[+-]\d{4})?$"
+)
+
+
+def parse_feed_date(text: str) -> datetime | None:
+    """An RSS date, tolerating upper-case months and zone abbreviations; None if unreadable."""
+    match = _FEED_DATE.match(text.strip())
+    if not match or match.group("month")[:3].lower() not in MONTHS:
+        return None
+    zone = (match.group("zone") or "UTC").upper()
+    if zone[0] in "+-":
+        offset = (1 if zone[0] == "+" else -1) * (int(zone[1:3]) + int(zone[3:5]) / 60)
+    elif zone in _ZONES:
+        offset = _ZONES[zone]
+    else:
+        return None
+    try:
+        local = datetime(
+            int(match.group("year")),
+            MONTHS[match.group("month")[:3].lower()],
+            int(match.group("day")),
+            int(match.group("h") or 0),
+            int(match.group("m") or 0),
+            int(match.group("s") or 0),
+            tzinfo=timezone(timedelta(hours=offset)),
+        )
+    except ValueError:
+        return None
+    return local.astimezone(UTC)

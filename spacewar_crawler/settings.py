@@ -34,6 +34,17 @@ ITEM_PIPELINES = {
     "spacewar_crawler.storage.MongoArchivePipeline": 300,
 }
 
+DOWNLOADER_MIDDLEWARES = {
+    "spacewar_crawler.incremental.ArticleGate": 50,
+}
+DUPEFILTER_CLASS = "spacewar_crawler.incremental.InRunDupeFilter"
+EXTENSIONS = {
+    "spacewar_crawler.summary.CrawlSummary": 500,
+}
+
+# RSS feeds (paths under base_url) read as a start source unless `-a feeds=0`.
+SPACEWAR_FEEDS = ["spacewar.xml", "missiledefense.xml", "Military_Technology.xml", "news/miltech-n.xml"]
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 

@@ -30,6 +30,8 @@ from spacewar_crawler.archive import (
 )
 from spacewar_crawler.embedded_mongo import EmbeddedMongo
 from spacewar_crawler.items import ArticleItem
+from spacewar_crawler.signals import archive_opened, listing_fetched
+from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -92,6 +94,7 @@ class MongoArchivePipeline:
         self.embedded: EmbeddedMongo | None = None
         self.buffer: list[dict[str, Any]] = []
         self.rejects: list[dict[str, Any]] = []
+        self.listings: dict[str, dict[str, str | None]] = {}
         self.counts: Counter[str] = Counter()
         self._lock = DeferredLock()
         self._pending: set[Deferred[None]] = set()
@@ -105,6 +108,7 @@ class MongoArchivePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.listing_fetched, signal=listing_fetched)
         return pipeline
 
     @property
@@ -130,6 +134,11 @@ class MongoArchivePipeline:
             "finish_reason": None,
         }
         await maybe_deferred_to_future(threads.deferToThread(self.archive.start_run, self._run))
+        site = SiteUrls(self._run["args"].get("base_url") or DEFAULT_BASE_URL).host
+        archived, validators = await maybe_deferred_to_future(
+            threads.deferToThread(lambda: (self.archive.archived_urls(site), self.archive.listing_validators()))
+        )
+        self.crawler.signals.send_catch_log(archive_opened, archived_urls=archived, listing_validators=validators)
         self._loop = task.LoopingCall(self._flush)
         self._loop.start(self.flush_interval, now=False)
 
@@ -143,6 +152,9 @@ class MongoArchivePipeline:
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         url = ItemAdapter(item).get("url") if ItemAdapter.is_item(item) else None
         self.rejects.append({"url": url, "reason": str(exception), "time": utc_now(), "run_id": self.run_id})
+
+    def listing_fetched(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.listings[url] = {"etag": etag, "last_modified": last_modified}
 
     def _flush(self) -> Deferred[None] | None:
         if not self.buffer and not self.rejects:
@@ -209,10 +221,16 @@ class MongoArchivePipeline:
             await maybe_deferred_to_future(DeferredList(list(self._pending)))
         self.stats.set_value("spacewar/storage/retries", self.counts["retries"])
         run = {**self._run, "finished_at": utc_now(), "finish_reason": reason, "counts": self._run_counts()}
+        # Listing validators only move after a complete run: a 304 must mean "all of it stored".
+        complete = reason == "finished" and not self.spill.count
         try:
             await maybe_deferred_to_future(threads.deferToThread(self.archive.finish_run, run))
+            if complete:
+                await maybe_deferred_to_future(
+                    threads.deferToThread(self.archive.save_listing_validators, self.listings)
+                )
         except Exception as exc:  # the run's own record must not hide the run's result
-            logger.error("Could not record the crawl run in crawl_runs: %s", exc)
+            logger.error("Could not record the crawl run: %s", exc)
         self.archive.close()
         if self.embedded is not None:
             self.embedded.stop()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -14,12 +16,13 @@ EXPECTED = MIRROR / "expected"
 
 
 class MirrorServer:
-    """Serves a copy of the mirror's files and logs every request path it answers."""
+    """Serves a copy of the mirror's files, with ETag/Last-Modified and 304s, and logs every request."""
 
     def __init__(self, root: Path = SITE, redirects: dict[str, str] | None = None) -> None:
         self.root = root
         self.redirects = redirects if redirects is not None else json.loads((MIRROR / "redirects.json").read_text())
         self.requests: list[str] = []
+        self.responses: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -40,13 +43,19 @@ class MirrorServer:
         with self._lock:
             return self.requests.count(path)
 
+    def statuses(self, path: str) -> list[int]:
+        with self._lock:
+            return [status for p, status in self.responses if p == path]
+
     def clear_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.responses.clear()
 
-    def _log(self, path: str) -> None:
+    def _log(self, path: str, status: int) -> None:
         with self._lock:
             self.requests.append(path)
+            self.responses.append((path, status))
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -54,22 +63,31 @@ class MirrorServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
-                server._log(path)
                 if path in server.redirects:
-                    self.send_response(301)
-                    self.send_header("Location", server.redirects[path])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self._answer(path, 301, b"", {"Location": server.redirects[path]})
                     return
                 file = server.root / ("index.html" if path == "/" else path.lstrip("/"))
                 if ".." in path or not file.is_file():
-                    body = b"<html><body><h1>404 Not Found</h1></body></html>"
-                    self.send_response(404)
-                else:
-                    body = file.read_bytes()
-                    self.send_response(200)
-                kind = "text/plain" if path.endswith(".txt") else "text/html"
-                self.send_header("Content-Type", kind)
+                    self._answer(path, 404, b"<html><body><h1>404 Not Found</h1></body></html>")
+                    return
+                # Like a mirroring tool, point the pages' absolute site links at this server.
+                body = file.read_bytes().replace(b"http://www.spacewar.com/", server.url.encode())
+                etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+                modified = formatdate(file.stat().st_mtime, usegmt=True)
+                validators = {"ETag": etag, "Last-Modified": modified}
+                if self.headers.get("If-None-Match") == etag or (
+                    self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == modified
+                ):
+                    self._answer(path, 304, b"", validators)
+                    return
+                kind = {".txt": "text/plain", ".xml": "application/rss+xml"}.get(file.suffix, "text/html")
+                self._answer(path, 200, body, {"Content-Type": kind, **validators})
+
+            def _answer(self, path: str, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                server._log(path, status)
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

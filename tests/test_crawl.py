@@ -128,6 +128,7 @@ def test_crawl_stats_count_pages_articles_and_drops(full_crawl):
     stats = full_crawl.stats
     assert {k: v for k, v in stats.items() if k.startswith("spacewar/")} == {
         "spacewar/pages/home": 1,
+        "spacewar/feeds/read": 4,
         "spacewar/pages/listing": 6,
         "spacewar/pages/article": 32,
         "spacewar/articles/yielded": 32,

@@ -6,14 +6,19 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from spacewar_crawler.feeds import MalformedFeed, feed_entries
+from spacewar_crawler.incremental import ARTICLE_META
 from spacewar_crawler.items import ArticleItem, RejectedPage
-from spacewar_crawler.pages import ArticlePage, ListingPage
+from spacewar_crawler.pages import ArticlePage, LinkedArticle, ListingPage
+from spacewar_crawler.signals import archive_opened, listing_fetched
 from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls, slugify
 
 logger = logging.getLogger(__name__)
@@ -23,11 +28,17 @@ def _flag(value: object) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _content_type(response: Response) -> str:
+    return response.headers.get("Content-Type", b"").decode("latin-1")
+
+
 class SpacewarSpider(scrapy.Spider):
-    """Walks the site from its navigation bar through section listings to articles.
+    """Walks the site from its navigation bar and feeds through section listings to articles.
 
     Arguments (`-a`): `base_url` (site root), `section` (slug or display name: crawl one
-    section), `refresh`, `feeds` (see INTERFACE.md).
+    section), `refresh=1` (fetch archived articles again), `feeds=0` (no RSS start pages).
+    Archived articles are skipped before they are scheduled; listing pages are asked for
+    with the validators of the last finished run, and a 304 counts as "unchanged".
     """
 
     name = "spacewar"
@@ -47,21 +58,36 @@ class SpacewarSpider(scrapy.Spider):
         self.allowed_domains = [self.urls.allowed_domain]
         self.section_slug = slugify(section) if section else None
         self.refresh = _flag(refresh)
-        self.feeds = _flag(feeds)
-        self.section_name: str | None = None
+        self.feeds = _flag(feeds) and self.section_slug is None
+        self.archived: frozenset[str] = frozenset()
+        self.listing_validators: dict[str, dict[str, str]] = {}
+        self._skipped: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.archive_opened, signal=archive_opened)
+        return spider
+
+    def archive_opened(self, archived_urls: frozenset[str], listing_validators: dict[str, dict[str, str]]) -> None:
+        self.archived = archived_urls
+        self.listing_validators = listing_validators
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_error)
+        if self.feeds:
+            for path in self.settings.getlist("SPACEWAR_FEEDS"):
+                yield scrapy.Request(urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error)
 
-    def _count(self, key: str) -> None:
+    def _count(self, key: str, value: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"spacewar/{key}")
+        self.crawler.stats.inc_value(f"spacewar/{key}", value)
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         self._count("pages/home")
         if not isinstance(response, TextResponse):
             return
-        home = ListingPage(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        home = ListingPage(response.body, response.url, _content_type(response))
         sections = home.sections
         if self.section_slug:
             chosen = {name: url for name, url in sections.items() if slugify(name) == self.section_slug}
@@ -69,36 +95,75 @@ class SpacewarSpider(scrapy.Spider):
                 known = ", ".join(f"{slugify(name)} ({name})" for name in sections) or "none found"
                 logger.error("Unknown section %r. Known sections: %s", self.section_slug, known)
                 raise CloseSpider("unknown_section")
-            self.section_name = next(iter(chosen))
             sections = chosen
         else:
             yield from self._article_requests(home.articles, section=None)
         for name, url in sections.items():
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"section": name})
+            yield self._listing_request(url, name)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = feed_entries(response.body, response.url)
+        except MalformedFeed as exc:
+            self._count("feeds/malformed")
+            logger.warning("Malformed feed %s: %s", response.url, exc)
+            return
+        self._count("feeds/read")
+        for entry in entries:
+            if self.urls.is_article(entry.url):
+                published = entry.published.date().isoformat() if entry.published else None
+                request = self._article_request(entry.url, None, feed_published=published)
+                if request is not None:
+                    yield request
+
+    def _listing_request(self, url: str, section: str | None) -> scrapy.Request:
+        headers: dict[str, str] = {}
+        validators = self.listing_validators.get(url, {}) if not self.refresh else {}
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
+        return scrapy.Request(
+            url,
+            headers=headers,
+            callback=self.parse_listing,
+            errback=self.on_error,
+            cb_kwargs={"section": section},
+            meta={"handle_httpstatus_list": [304]},
+        )
 
     def parse_listing(self, response: Response, section: str | None = None) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self._count("listings/unchanged")
+            return
         if not isinstance(response, TextResponse):
             self._count("pages/not_listing")
             return
-        listing = ListingPage(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        listing = ListingPage(response.body, response.url, _content_type(response))
         if not listing.is_listing:
             self._count("pages/not_listing")
             return
         self._count("pages/listing")
+        self.crawler.signals.send_catch_log(
+            listing_fetched,
+            url=response.url,
+            etag=response.headers.get("ETag", b"").decode("latin-1") or None,
+            last_modified=response.headers.get("Last-Modified", b"").decode("latin-1") or None,
+        )
         name = listing.section or section
         yield from self._article_requests(listing.articles, section=name)
         for url in listing.older_pages:
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"section": name})
+            yield self._listing_request(url, name)
 
     def parse_article(
-        self, response: Response, section: str | None = None
+        self, response: Response, section: str | None = None, feed_published: str | None = None
     ) -> Iterator[ArticleItem | RejectedPage | scrapy.Request]:
         self._count("pages/article")
         if not isinstance(response, TextResponse):
             yield RejectedPage(response.url, "not_html")
             return
         try:
-            page = ArticlePage(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
+            page = ArticlePage(response.body, response.url, _content_type(response))
             fields = page.fields()
         except Exception as exc:  # a parser bug must cost one page, not the crawl
             logger.exception("Could not parse %s", response.url)
@@ -108,6 +173,8 @@ class SpacewarSpider(scrapy.Spider):
         item = ArticleItem(**fields, fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # type: ignore[arg-type]
         if item.section is None and section is not None:
             item.section, item.section_slug = section, slugify(section)
+        if item.published is None:
+            item.published = feed_published  # the page's own date wins; the feed's is a fallback
         if self.section_slug and item.section_slug != self.section_slug:
             self._count("articles/other_section")
         else:
@@ -121,32 +188,53 @@ class SpacewarSpider(scrapy.Spider):
                 continue  # sister-site articles are recorded in `related`, not fetched
             if self.section_slug and (link.label is None or slugify(link.label) != self.section_slug):
                 continue
-            section = page.section_name(link.label) if link.label else None
-            yield self._article_request(link.url, section)
+            request = self._article_request(link.url, page.section_name(link.label) if link.label else None)
+            if request is not None:
+                yield request
         if not self.section_slug:
             for link in page.related_links:
                 if self.urls.is_listing_candidate(link.url):
-                    yield scrapy.Request(link.url, callback=self.parse_listing, errback=self.on_error)
+                    yield self._listing_request(link.url, page.section_of_listing(link.url))
 
-    def _article_requests(self, links: list[Any], section: str | None) -> Iterator[scrapy.Request]:
+    def _article_requests(self, links: list[LinkedArticle], section: str | None) -> Iterator[scrapy.Request]:
         for link in links:
             if self.urls.is_article(link.url):
-                yield self._article_request(link.url, section)
+                request = self._article_request(link.url, section)
+                if request is not None:
+                    yield request
 
-    def _article_request(self, url: str, section: str | None) -> scrapy.Request:
+    def _article_request(
+        self, url: str, section: str | None, feed_published: str | None = None
+    ) -> scrapy.Request | None:
+        if url in self.archived and not self.refresh:
+            if url not in self._skipped:
+                self._skipped.add(url)
+                self._count("articles/skipped_archived")
+            return None
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_article_error, cb_kwargs={"section": section}
+            url,
+            callback=self.parse_article,
+            errback=self.on_article_error,
+            cb_kwargs={"section": section, "feed_published": feed_published},
+            meta={ARTICLE_META: True},
         )
 
     def on_error(self, failure: Failure) -> None:
+        if _skipped_on_purpose(failure):
+            return
         self._count(f"fetch_failed/{_failure_reason(failure)}")
         logger.warning("Could not fetch %s: %s", getattr(failure.request, "url", "?"), failure.getErrorMessage())
 
     def on_article_error(self, failure: Failure) -> Iterator[RejectedPage]:
         self.on_error(failure)
         request = getattr(failure, "request", None)
-        if request is not None:
+        if request is not None and not _skipped_on_purpose(failure):
             yield RejectedPage(request.url, f"fetch_failed: {_failure_reason(failure)}")
+
+
+def _skipped_on_purpose(failure: Failure) -> bool:
+    """robots.txt, archived or duplicate: counted where it was decided, not a failure."""
+    return bool(failure.check(IgnoreRequest)) and not failure.check(HttpError)
 
 
 def _failure_reason(failure: Failure) -> str:
