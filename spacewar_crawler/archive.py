@@ -13,9 +13,9 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,15 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def _to_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return _midnight(value)
     if isinstance(value, str) and value:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -86,6 +90,47 @@ class BatchResult:
     unchanged: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     """Items the server refused (not a connection problem): they go to the spill file."""
+
+
+@dataclass(frozen=True)
+class ArticleQuery:
+    """Filters over the archive. Every value is matched as text: none becomes an operator."""
+
+    section: str | None = None
+    since: date | None = None
+    until: date | None = None
+    """Inclusive."""
+    search: str | None = None
+    """MongoDB text search over title and body: words, "quoted phrases", -exclusions."""
+    author: str | None = None
+    agency: str | None = None
+
+    def to_filter(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.section:
+            query["section_slug"] = str(self.section)
+        published: dict[str, datetime] = {}
+        if self.since:
+            published["$gte"] = _midnight(self.since)
+        if self.until:
+            published["$lt"] = _midnight(self.until + timedelta(days=1))
+        if published:
+            query["published"] = published
+        if self.author:
+            query["author"] = {"$regex": re.escape(str(self.author)), "$options": "i"}
+        if self.agency:
+            query["agency"] = {"$regex": f"^{re.escape(str(self.agency))}$", "$options": "i"}
+        if self.search:
+            query["$text"] = {"$search": str(self.search)}
+        return query
+
+
+# What a query returns: the item's fields and the tracking dates (named, for the stand-in's projections).
+ARTICLE_FIELDS = (
+    "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency", "published",
+    "body", "images", "related", "related_links", "content_hash", "fetched_at", "first_seen", "last_seen",
+    "last_changed",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -252,16 +297,53 @@ class MongoArchive:
 
     def save_listing_validators(self, validators: Mapping[str, Mapping[str, str | None]]) -> None:
         now = utc_now()
+        # The replacement repeats `_id`: nx-27017 gives an upserted replacement a new ObjectId otherwise.
         ops = [
             ReplaceOne(
                 {"_id": url},
-                {"etag": v.get("etag"), "last_modified": v.get("last_modified"), "checked_at": now},
+                {"_id": url, "etag": v.get("etag"), "last_modified": v.get("last_modified"), "checked_at": now},
                 upsert=True,
             )
             for url, v in validators.items()
         ]
         if ops:
             self.listings.bulk_write(ops, ordered=False)
+
+    def find(
+        self, query: ArticleQuery, *, by_relevance: bool = False, limit: int = 0, newest_first: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """Matching articles as documents, newest first (or by text relevance), streamed."""
+        projection: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS, 1)
+        sort: list[tuple[str, Any]]
+        if by_relevance and query.search:
+            projection["score"] = {"$meta": "textScore"}
+            sort = [("score", {"$meta": "textScore"})]
+        elif newest_first:
+            sort = [("published", DESCENDING), ("_id", ASCENDING)]
+        else:
+            sort = [("_id", ASCENDING)]
+        cursor = self.articles.find(query.to_filter(), projection, batch_size=500).sort(sort).limit(limit)
+        for doc in cursor:
+            doc.pop("score", None)
+            yield doc
+
+    def explain_find(self, query: ArticleQuery, limit: int) -> dict[str, Any]:
+        sort = [("published", DESCENDING), ("_id", ASCENDING)]
+        return self.articles.find(query.to_filter()).sort(sort).limit(limit).explain()
+
+    def article(self, url: str) -> dict[str, Any] | None:
+        return self.articles.find_one({"_id": str(url)})
+
+    def count(self) -> int:
+        return self.articles.estimated_document_count()
+
+    def counts_by(self, expression: str | dict[str, Any]) -> list[tuple[Any, int]]:
+        """Article counts grouped by one expression (a field path or a date format)."""
+        rows = self.articles.aggregate([{"$group": {"_id": expression, "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}])
+        return [(row["_id"], row["n"]) for row in rows]
+
+    def recent_runs(self, limit: int) -> list[dict[str, Any]]:
+        return list(self.crawl_runs.find({}).sort([("started_at", DESCENDING)]).limit(limit))
 
     def start_run(self, run: Mapping[str, Any]) -> None:
         self.crawl_runs.insert_one(dict(run))

@@ -6,19 +6,30 @@ Exit status: 0 on success (also when nothing matched), 1 on failure, 2 on usage 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from scrapy.utils.project import get_project_settings
 
-from spacewar_crawler.archive import ArchiveUnavailable, ArchiveWriteError, MongoArchive, connect_archive
+from spacewar_crawler.archive import (
+    ArchiveUnavailable,
+    ArchiveWriteError,
+    ArticleQuery,
+    MongoArchive,
+    connect_archive,
+    to_item,
+)
+from spacewar_crawler.site_urls import SiteUrls, slugify
 from spacewar_crawler.storage import archive_config
 
 REPLAY_BATCH = 500
@@ -91,6 +102,138 @@ def _replay_batch(archive: MongoArchive, batch: list[dict[str, Any]], totals: di
     totals["failed"] += len(result.failed)
 
 
+def _since(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _limit(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
+    return int(text)
+
+
+def _query(args: argparse.Namespace) -> ArticleQuery:
+    # A name with no letters or digits has an empty slug: keep the text, which matches no section.
+    section = (slugify(args.section) or args.section) if args.section else None
+    return ArticleQuery(section, args.since, args.until, args.search, args.author, args.agency)
+
+
+def _shorten(text: str | None, width: int, *, keep_end: bool = False) -> str:
+    text = text or ""
+    if len(text) <= width:
+        return text.ljust(width)
+    return ("\u2026" + text[-(width - 1) :]) if keep_end else (text[: width - 1] + "\u2026")
+
+
+TABLE_COLUMNS = (("date", 10), ("section", 12), ("title", 38), ("author", 14), ("url", 18))
+CSV_FIELDS = (
+    "url", "published", "section", "section_slug", "title", "author", "dateline", "location", "agency",
+    "site", "body", "content_hash", "fetched_at",
+)  # fmt: skip
+
+
+def write_table(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """One line per article in 100 columns: date, section, title, author, URL (shortened)."""
+    out.write("  ".join(name.upper().ljust(width) for name, width in TABLE_COLUMNS).rstrip() + "\n")
+    for item in items:
+        cells = (
+            _shorten(item.get("published"), 10),
+            _shorten(item.get("section_slug"), 12),
+            _shorten(item.get("title"), 38),
+            _shorten(item.get("author"), 14),
+            _shorten(urlsplit(item.get("url", "")).path, 18, keep_end=True),
+        )
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def write_jsonl(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+    for item in items:
+        out.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def write_csv(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for item in items:
+        writer.writerow({k: ("" if item.get(k) is None else item.get(k)) for k in CSV_FIELDS})
+
+
+WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], None]] = {
+    "table": write_table,
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+}
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Print the matching articles, newest first (or by relevance with --sort relevance)."""
+    if args.sort == "relevance" and not args.search:
+        print("query: --sort relevance needs --search", file=sys.stderr)
+        return 2
+    with open_archive(args) as archive:
+        docs = archive.find(_query(args), by_relevance=args.sort == "relevance", limit=args.limit)
+        WRITERS[args.format]((to_item(doc) for doc in docs), sys.stdout)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Stream the archive (or the filtered part) as JSON lines, in URL order."""
+    with open_archive(args) as archive:
+        write_jsonl((to_item(doc) for doc in archive.find(_query(args), newest_first=False)), sys.stdout)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print one stored article as JSON."""
+    with open_archive(args) as archive:
+        doc = archive.article(args.url)
+        if doc is None:
+            canonical = SiteUrls(args.url).canonical(args.url) if args.url.startswith(("http://", "https://")) else None
+            doc = archive.article(canonical) if canonical else None
+    if doc is None:
+        print(f"show: not archived: {args.url}", file=sys.stderr)
+        return 1
+    print(json.dumps(to_item(doc), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts per section and per month, and the last crawl runs."""
+    with open_archive(args) as archive:
+        total = archive.count()
+        sections = archive.counts_by("$section_slug")
+        months = archive.counts_by({"$dateToString": {"format": "%Y-%m", "date": "$published"}})
+        runs = archive.recent_runs(args.runs)
+    out = sys.stdout
+    out.write(f"Articles: {total}\n\nBy section:\n")
+    for name, n in sections:
+        out.write(f"  {name or '(none)':<28}{n:>7}\n")
+    out.write("\nBy month published:\n")
+    for month, n in months:
+        out.write(f"  {month or '(no date)':<28}{n:>7}\n")
+    out.write(f"\nLast crawl runs ({len(runs)}):\n")
+    for run in runs:
+        out.write(_run_line(run) + "\n")
+    return 0
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    counts = run.get("counts") or {}
+    started, finished = run.get("started_at"), run.get("finished_at")
+    took = f"{(finished - started).total_seconds():.1f} s" if started and finished else "unfinished"
+    args = " ".join(f"{k}={v}" for k, v in (run.get("args") or {}).items() if v is not None and k != "base_url")
+    dropped = sum((counts.get("dropped") or {}).values())
+    return (
+        f"  {started:%Y-%m-%d %H:%M:%S}  {run.get('finish_reason') or 'running?':<18}"
+        f"{counts.get('pages', 0):>5} pages {counts.get('articles_new', 0):>5} new "
+        f"{counts.get('articles_changed', 0):>4} changed {counts.get('articles_unchanged', 0):>5} unchanged "
+        f"{dropped:>4} dropped  {took}  {args}"
+    ).rstrip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m spacewar_crawler",
@@ -111,6 +254,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("file", help="the spill file (JSON lines)")
     replay.set_defaults(handler=cmd_replay)
+
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--section", help="section slug or display name (e.g. nuclear-weapons)")
+    filters.add_argument("--since", type=_since, help="published on or after YYYY-MM-DD")
+    filters.add_argument("--until", type=_since, help="published on or before YYYY-MM-DD")
+    filters.add_argument("--search", help='text search in title and body: words, "a phrase", -excluded')
+    filters.add_argument("--author", help="author contains this text (case-insensitive)")
+    filters.add_argument("--agency", help="wire agency, e.g. AFP (case-insensitive)")
+
+    query = commands.add_parser(
+        "query",
+        parents=[connection, filters],
+        help="list archived articles matching filters",
+        description="List archived articles, newest first.",
+        epilog=(
+            "examples:\n"
+            "  python -m spacewar_crawler query --section superpowers --since 2025-05-01\n"
+            "  python -m spacewar_crawler query --search hypersonic --sort relevance --format jsonl\n"
+            "  python -m spacewar_crawler query --author 'Staff Writers' --format csv > staff.csv"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    query.add_argument("--limit", type=_limit, default=20, help="at most N articles (0: all; default 20)")
+    query.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format (default table)")
+    query.add_argument("--sort", choices=("newest", "relevance"), default="newest", help="order (relevance: --search)")
+    query.set_defaults(handler=cmd_query)
+
+    export = commands.add_parser(
+        "export",
+        parents=[connection, filters],
+        help="stream the archive as JSON lines",
+        description="Write the whole archive, or the part matching filters, as JSON lines (constant memory).",
+        epilog="examples:\n  python -m spacewar_crawler export > archive.jsonl\n"
+        "  python -m spacewar_crawler export --section missile-defense --since 2025-01-01 > md-2025.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.set_defaults(handler=cmd_export)
+
+    show = commands.add_parser(
+        "show",
+        parents=[connection],
+        help="print one archived article as JSON",
+        description="Print one archived article as JSON; exit status 1 if it is not archived.",
+        epilog="example:\n  python -m spacewar_crawler show "
+        "https://www.spacewar.com/reports/China_says_ready_to_expand_practical_cooperation_with_Russian_army_999.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    show.add_argument("url", help="the article URL (tracking parameters and fragments are ignored)")
+    show.set_defaults(handler=cmd_show)
+
+    stats = commands.add_parser(
+        "stats",
+        parents=[connection],
+        help="counts per section and month, last crawl runs",
+        description="Counts per section and per month published, and the last crawl runs.",
+        epilog="example:\n  python -m spacewar_crawler stats --runs 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stats.add_argument("--runs", type=_limit, default=10, help="how many recent runs to list (default 10)")
+    stats.set_defaults(handler=cmd_stats)
     return parser
 
 

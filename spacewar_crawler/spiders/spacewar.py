@@ -62,6 +62,7 @@ class SpacewarSpider(scrapy.Spider):
         self.archived: frozenset[str] = frozenset()
         self.listing_validators: dict[str, dict[str, str]] = {}
         self._skipped: set[str] = set()
+        self.feed_dates: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
@@ -77,7 +78,10 @@ class SpacewarSpider(scrapy.Spider):
         yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_error)
         if self.feeds:
             for path in self.settings.getlist("SPACEWAR_FEEDS"):
-                yield scrapy.Request(urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error)
+                # Feeds first: their dates are a fallback for pages that print none.
+                yield scrapy.Request(
+                    urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error, priority=10
+                )
 
     def _count(self, key: str, value: int = 1) -> None:
         assert self.crawler.stats is not None
@@ -111,8 +115,9 @@ class SpacewarSpider(scrapy.Spider):
         self._count("feeds/read")
         for entry in entries:
             if self.urls.is_article(entry.url):
-                published = entry.published.date().isoformat() if entry.published else None
-                request = self._article_request(entry.url, None, feed_published=published)
+                if entry.published:
+                    self.feed_dates.setdefault(entry.url, entry.published.date().isoformat())
+                request = self._article_request(entry.url, None)
                 if request is not None:
                     yield request
 
@@ -156,7 +161,7 @@ class SpacewarSpider(scrapy.Spider):
             yield self._listing_request(url, name)
 
     def parse_article(
-        self, response: Response, section: str | None = None, feed_published: str | None = None
+        self, response: Response, section: str | None = None
     ) -> Iterator[ArticleItem | RejectedPage | scrapy.Request]:
         self._count("pages/article")
         if not isinstance(response, TextResponse):
@@ -174,7 +179,7 @@ class SpacewarSpider(scrapy.Spider):
         if item.section is None and section is not None:
             item.section, item.section_slug = section, slugify(section)
         if item.published is None:
-            item.published = feed_published  # the page's own date wins; the feed's is a fallback
+            item.published = self.feed_dates.get(item.url)  # the page's own date wins; the feed's is a fallback
         if self.section_slug and item.section_slug != self.section_slug:
             self._count("articles/other_section")
         else:
@@ -215,7 +220,7 @@ class SpacewarSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_article_error,
-            cb_kwargs={"section": section, "feed_published": feed_published},
+            cb_kwargs={"section": section},
             meta={ARTICLE_META: True},
         )
 
