@@ -166,7 +166,7 @@ class MongoArchive:
     def ping(self) -> None:
         try:
             self.client.admin.command("ping")
-        except PyMongoError as exc:
+        except Exception as exc:  # pymongo lets some handshake failures out as KeyError and the like
             raise ArchiveUnavailable(
                 f"Cannot reach MongoDB at {mask_uri(self.uri)} ({type(exc).__name__}). "
                 "Start the server or point MONGO_URI (env or -s MONGO_URI=...) at a running one."

@@ -31,6 +31,21 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _LEFTOVER = re.compile(r"^[\W_]*$")
+# Long, unmistakable furniture phrases, also removed where broken markup glued them to the
+# end of an article paragraph (short ones such as "Tweet" could end a real sentence).
+_TRAILING_FURNITURE = re.compile(
+    r"\s*(?:"
+    + "|".join(re.escape(p) for p in FURNITURE_PHRASES if len(p.split()) >= 3)
+    + r"|(?<=\.\.\.) read more)\W*$",  # a teaser's "... read more"
+    re.IGNORECASE,
+)
+# The network's notices and block headings, wherever they start: the article is over there.
+_NOTICE_START = re.compile(
+    r"(?i:The content herein, unless otherwise known to be public domain)"
+    r"|(?i:General Data Protection Regulation \(GDPR\) Statement Our advertisers)"
+    r"|(?i:Thanks for being (?:here|there); We need your help)"
+    r"|RELATED CONTENT|Related Links\b"
+)
 
 # Paragraphs that are boilerplate on their own.
 _PARAGRAPH_RULES = (
@@ -45,12 +60,24 @@ _END_RULES = (
     re.compile(r"^The content herein, unless otherwise known to be public domain", re.IGNORECASE),
     re.compile(r"^General Data Protection Regulation \(GDPR\) Statement Our advertisers", re.IGNORECASE),
 )
+# Blocks that follow the article text, but on some layouts also stand above it: they end
+# the article only once some article text has been seen.
+_TRAILER_RULES = (
+    re.compile(r"^Subscribe Free To Our Daily Newsletters?$", re.IGNORECASE),
+    re.compile(r"^Thanks for being (?:here|there);", re.IGNORECASE),
+    re.compile(r"^Comment using your Disqus", re.IGNORECASE),
+)
 
 
-def ends_article(paragraph: str) -> bool:
-    """True for the first block after an article: 'Related Links', copyright notice, ..."""
+def ends_article(paragraph: str, *, after_text: bool = True) -> bool:
+    """True for the first block after an article: 'Related Links', copyright notice, ...
+
+    `after_text`: whether article text came before it (newsletter prompts and the like
+    only end an article that has begun).
+    """
     text = normalize_space(paragraph)
-    return any(rule.search(text) for rule in _END_RULES)
+    rules = _END_RULES + _TRAILER_RULES if after_text else _END_RULES
+    return any(rule.search(text) for rule in rules)
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -63,6 +90,12 @@ def is_boilerplate(paragraph: str) -> bool:
     return bool(_LEFTOVER.match(_FURNITURE.sub("", text)))
 
 
+def _strip_trailing_furniture(text: str) -> str:
+    while (stripped := _TRAILING_FURNITURE.sub("", text)) != text:
+        text = stripped
+    return text.strip()
+
+
 class BoilerplateStripper:
     """Removes the network's boilerplate from an article body and normalizes its whitespace."""
 
@@ -70,10 +103,16 @@ class BoilerplateStripper:
         kept: list[str] = []
         for paragraph in paragraphs:
             text = normalize_space(paragraph)
-            if ends_article(text):
+            if ends_article(text, after_text=bool(kept)):
                 break
+            notice = _NOTICE_START.search(text)
+            if notice and notice.start() == 0 and not kept and not ends_article(text, after_text=False):
+                continue  # a trailer standing above the article: dropped, the article has not begun
+            text = _strip_trailing_furniture(text[: notice.start()] if notice else text)
             if not is_boilerplate(text):
                 kept.append(text)
+            if notice:
+                break
         return kept
 
     def clean_body(self, body: str) -> str:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 ARTICLE_META = "spacewar_article"
 
 
+class SkippedArticle(IgnoreRequest):
+    """An article request not sent on purpose: archived already, or a duplicate in this run."""
+
+
 class InRunDupeFilter(RFPDupeFilter):
     """Scrapy's duplicate filter, for one process only.
 
@@ -35,11 +39,14 @@ class InRunDupeFilter(RFPDupeFilter):
 
 
 class ArticleGate:
-    """Downloader middleware: each article URL reaches the downloader once per run, and
-    an archived one not at all (unless the spider runs with refresh=1).
+    """Downloader middleware: each article URL reaches the downloader once per run, an
+    archived one not at all (unless the spider runs with refresh=1), and a redirect loop
+    is stopped at its first turn.
 
-    The spider already skips archived URLs before scheduling them; the gate also covers
-    requests restored from a JOBDIR queue that the resumed run found again.
+    Article requests bypass Scrapy's duplicate filter (so that a redirect loop is seen
+    here rather than silently filtered); the spider skips archived and already scheduled
+    URLs before scheduling, and the gate also covers requests restored from a JOBDIR queue
+    that the resumed run found again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -59,6 +66,8 @@ class ArticleGate:
     def process_request(self, request: Request) -> None:
         if not request.meta.get(ARTICLE_META) or request.meta.get("retry_times"):
             return
+        if request.url in request.meta.get("redirect_urls", ()):
+            raise IgnoreRequest(f"redirect loop: {' -> '.join([*request.meta['redirect_urls'], request.url])}")
         refresh = getattr(self.crawler.spider, "refresh", False)
         if request.url in self.archived and not refresh:
             self._ignore("archived", request)
@@ -69,4 +78,4 @@ class ArticleGate:
     def _ignore(self, reason: str, request: Request) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"spacewar/gate/{reason}")
-        raise IgnoreRequest(f"{reason}: {request.url}")
+        raise SkippedArticle(f"{reason}: {request.url}")

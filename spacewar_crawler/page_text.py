@@ -6,6 +6,7 @@ that table layouts with `<br>`-separated text and modern div layouts read the sa
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 
@@ -61,6 +62,9 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset(
     ["script", "style", "noscript", "template", "head", "iframe", "object", "svg", "select", "textarea"]
 )
+_SINGLE_BYTE = frozenset({"cp1252", "iso8859-1", "latin-1", "iso8859-15"})
+# Characters lxml refuses (NUL, other C0 controls); they carry no text.
+_XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _WHITESPACE = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
 
 
@@ -100,11 +104,23 @@ class Block:
 
 
 def decode_html(content: str | bytes, content_type: str | None = None) -> str:
-    """Text of a page from its bytes, honouring the HTTP charset, a BOM or a meta charset."""
+    """Text of a page from its bytes, honouring the HTTP charset, a BOM or a meta charset.
+
+    Pages that lie about their charset are common on old sites: bytes that are not valid
+    in the declared charset are read as UTF-8 or windows-1252, whichever fits, and UTF-8
+    bytes declared as a single-byte charset are read as UTF-8 (not as mojibake).
+    """
     if isinstance(content, str):
-        return content
-    _, text = html_to_unicode(content_type, content)
-    return text
+        return _XML_INCOMPATIBLE.sub("", content)
+    encoding, text = html_to_unicode(content_type, content)
+    if "\ufffd" in text or (codecs.lookup(encoding).name in _SINGLE_BYTE and not content.isascii()):
+        for alternative in ("utf-8", "cp1252"):
+            try:
+                text = content.decode(alternative)
+                break
+            except UnicodeDecodeError:
+                continue
+    return _XML_INCOMPATIBLE.sub("", text)
 
 
 def parse_document(content: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
@@ -112,8 +128,10 @@ def parse_document(content: str | bytes, content_type: str | None = None) -> lxm
     # lxml refuses str input that carries an XML encoding declaration.
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
-    root = lxml_html.document_fromstring(text or "<html></html>", parser=parser)
-    return root
+    try:
+        return lxml_html.document_fromstring(text, parser=parser)
+    except etree.ParserError:  # nothing an HTML parser can hold: an empty document
+        return lxml_html.document_fromstring("<html><body></body></html>", parser=parser)
 
 
 def _tag(el: etree._Element) -> str:

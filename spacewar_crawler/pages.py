@@ -22,7 +22,7 @@ from spacewar_crawler.dateline import (
     parse_iso_date,
     split_leading_dateline,
 )
-from spacewar_crawler.page_text import Image, normalize_space, parse_document, text_blocks
+from spacewar_crawler.page_text import Block, Image, normalize_space, parse_document, text_blocks
 from spacewar_crawler.site_urls import SiteUrls, slugify
 
 _BYLINE = re.compile(r"^by\s+(?P<who>\S.{0,150})$", re.IGNORECASE)
@@ -36,6 +36,7 @@ _READ_MORE = re.compile(r"^(?:read more|more|full story)\W*$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
 _MAX_HEADER_BLOCKS = 4
+_MAX_SLOT_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ def _is_label(text: str) -> bool:
     """A short upper-case line such as 'SUPERPOWERS': a section or group label."""
     letters = [c for c in text if c.isalpha()]
     return 0 < len(text) <= 40 and len(letters) >= 3 and text.upper() == text
+
+
+def _link_only(block: Block) -> bool:
+    """A line that is nothing but links: navigation, not prose."""
+    return bool(block.links) and normalize_space(" ".join(link.text for link in block.links)) == block.text
 
 
 class SitePage:
@@ -245,10 +251,10 @@ class ArticlePage(SitePage):
 
     @cached_property
     def _end_index(self) -> int:
-        """First block after the article text ('Related Links', RELATED CONTENT, copyright)."""
+        """First block after the article text ('Related Links', RELATED CONTENT, copyright, ...)."""
         start = self._header[2]
         for i in range(start, len(self.blocks)):
-            if ends_article(self.blocks[i].text):
+            if ends_article(self.blocks[i].text, after_text=i > start):
                 return i
         return len(self.blocks)
 
@@ -259,7 +265,10 @@ class ArticlePage(SitePage):
         for el in self.root.iter():
             if not isinstance(el.tag, str):
                 continue
-            if el.tag in ("nav", "aside", "figcaption") or _AD_MARK.search(_classes(el)):
+            if el.tag in ("nav", "figcaption"):
+                excluded.append(el)
+            elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(el.text_content()) < _MAX_SLOT_TEXT:
+                # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.
                 excluded.append(el)
         return excluded
 
@@ -270,7 +279,7 @@ class ArticlePage(SitePage):
         paragraphs: list[str] = []
         for i in range(start, self._end_index):
             block = self.blocks[i]
-            if i in self.nav_blocks or any(block.within(el) for el in self._excluded_elements):
+            if i in self.nav_blocks or _link_only(block) or any(block.within(el) for el in self._excluded_elements):
                 continue
             paragraphs.append(lead_rest if (i == start and lead_rest is not None) else block.text)
         return paragraphs
@@ -278,6 +287,13 @@ class ArticlePage(SitePage):
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+    @cached_property
+    def looks_like_listing(self) -> bool:
+        """No dateline and several article links in what would be the body: a listing page."""
+        if self.dateline is not None:
+            return False
+        return len(self.article_links(self._header[2], self._end_index)) >= 3
 
     @cached_property
     def _pictures(self) -> list[tuple[Picture, lxml_html.HtmlElement | None]]:

@@ -10,6 +10,7 @@ from pymongo import MongoClient
 from spacewar_crawler.archive import MongoArchive
 from tests.mirror_site import SITE, MirrorServer
 from tests.mongo_server import ON_STAND_IN, StandInServer
+from tests.reliability_report import write_reliability_report
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +59,12 @@ def mirror_copy(tmp_path):
     server = MirrorServer(root).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def reliability():
+    """Rows of docs/reliability.md: each fault test adds what it measured; written at the end."""
+    rows: list[dict] = []
+    yield rows
+    if rows:
+        write_reliability_report(rows)

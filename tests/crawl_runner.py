@@ -31,6 +31,21 @@ class CrawlResult:
         return {item["url"]: item for item in self.items}
 
 
+def crawl_command(base_url: str, settings: dict[str, str], *args: str) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"base_url={base_url}"]
+    for name, value in {**FAST, **settings}.items():
+        command += ["-s", f"{name}={value}"]
+    return command + list(args)
+
+
+def crawl_env(mongo_uri: str | None) -> dict[str, str]:
+    """The environment of a crawl: this one's, with MONGO_URI set (or unset) explicitly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONGO_")}
+    if mongo_uri:
+        env["MONGO_URI"] = mongo_uri
+    return env
+
+
 def run_crawl(
     base_url: str,
     tmp_path: Path,
@@ -41,11 +56,8 @@ def run_crawl(
 ) -> CrawlResult:
     out = tmp_path / "items.jsonl"
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"base_url={base_url}", "-O", str(out)]
-    for name, value in {**FAST, **(settings or {})}.items():
-        command += ["-s", f"{name}={value}"]
-    command += list(args)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MONGO_")}
+    command = crawl_command(base_url, settings or {}, "-O", str(out), *args)
+    full_env = crawl_env(None)
     full_env.update(env or {})
     done = subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +24,9 @@ class MirrorServer:
     def __init__(self, root: Path = SITE, redirects: dict[str, str] | None = None) -> None:
         self.root = root
         self.redirects = redirects if redirects is not None else json.loads((MIRROR / "redirects.json").read_text())
+        # Network faults by path: "status:503", "flaky:500" (once), "timeout:SECONDS", "reset".
+        self.faults: dict[str, str] = {}
+        self.latency = 0.0
         self.requests: list[str] = []
         self.responses: list[tuple[str, int]] = []
         self._lock = threading.Lock()
@@ -63,6 +69,9 @@ class MirrorServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
+                time.sleep(server.latency)
+                if path in server.faults and self._fault(path, server.faults[path]):
+                    return
                 if path in server.redirects:
                     self._answer(path, 301, b"", {"Location": server.redirects[path]})
                     return
@@ -82,6 +91,33 @@ class MirrorServer:
                     return
                 kind = {".txt": "text/plain", ".xml": "application/rss+xml"}.get(file.suffix, "text/html")
                 self._answer(path, 200, body, {"Content-Type": kind, **validators})
+
+            def _fault(self, path: str, fault: str) -> bool:
+                """Act out a fault; False when the request is to be answered normally."""
+                kind, _, value = fault.partition(":")
+                if kind == "status":
+                    self._answer(path, int(value), b"<html><body>Server error</body></html>")
+                elif kind == "flaky":
+                    del server.faults[path]
+                    self._answer(path, int(value), b"<html><body>Try again</body></html>")
+                elif kind == "timeout":
+                    server._log(path, 0)
+                    time.sleep(float(value))
+                    self.close_connection = True
+                elif kind == "reset":
+                    server._log(path, 0)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.write(b"<html><head><title>Cut off</title></head><body><p>The connection was")
+                    self.wfile.flush()
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                else:
+                    return False
+                return True
 
             def _answer(self, path: str, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
                 server._log(path, status)

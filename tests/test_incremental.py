@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from pymongo import MongoClient
 
-from tests.crawl_runner import FAST, REPO, run_crawl
+from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
 
 SECTION_LISTINGS = {
@@ -158,47 +154,6 @@ def test_malformed_feed_is_counted_and_the_run_goes_on(mirror_copy, tmp_path, mo
 def test_feeds_off_reads_no_feed(mirror_copy, tmp_path, mongo_uri, db_name):
     crawl(mirror_copy, tmp_path, mongo_uri, db_name, "-a", "feeds=0")
     assert not [p for p in mirror_copy.requests if p.endswith(".xml")]
-
-
-def test_killed_jobdir_run_resumes_without_refetching_stored_articles_or_duplicates(
-    mirror_copy, tmp_path, mongo_uri, db_name
-):
-    settings = {
-        **FAST,
-        "MONGO_DATABASE": db_name,
-        "DOWNLOAD_DELAY": "0.15",
-        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-        "MONGO_BATCH_SIZE": "2",
-        "MONGO_FLUSH_INTERVAL": "0.2",
-        "JOBDIR": str(tmp_path / "job"),
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"base_url={mirror_copy.url}"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MONGO_")}, "MONGO_URI": mongo_uri}
-    articles = MongoClient(mongo_uri)[db_name].articles
-    first = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while articles.count_documents({}) < 8 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    first.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    first.send_signal(signal.SIGINT)
-    first.wait(30)
-    stored_before = set(articles.distinct("url"))
-    assert 8 <= len(stored_before) < 32
-    mirror_copy.clear_log()
-    second = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
-    assert second.returncode == 0, second.stderr[-3000:]
-    after = article_paths(mirror_copy.requests)
-    assert len(after) == len(set(after)), "an article was requested twice after the restart"
-    assert not {mirror_copy.url + p[1:] for p in after} & stored_before
-    expected = expected_articles(mirror_copy.url)
-    docs = {d["url"]: d for d in articles.find({})}
-    assert sorted(docs) == sorted(expected)
-    for url, doc in docs.items():
-        want = hashlib.sha256(f"{expected[url]['title']}\n\n{expected[url]['body']}".encode()).hexdigest()
-        assert doc["content_hash"] == want, url
 
 
 @pytest.mark.parametrize("section", ["nuclear-weapons", "Nuclear Weapons"])

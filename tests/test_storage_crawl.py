@@ -15,6 +15,7 @@ from pymongo import MongoClient
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
 from tests.mongo_server import ON_STAND_IN, StandInServer, free_port
+from tests.reliability_report import row
 
 INTERFACE_FIELDS = {
     "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency",
@@ -121,7 +122,7 @@ def test_edited_article_gives_one_revision_and_one_changed_document(mirror_copy,
     assert (result.stats["spacewar/articles/changed"], result.stats["spacewar/articles/unchanged"]) == (1, 31)
 
 
-def test_unreachable_server_stops_the_crawl_before_any_fetch(mirror_copy, tmp_path):
+def test_unreachable_server_stops_the_crawl_before_any_fetch(mirror_copy, tmp_path, reliability):
     uri = f"mongodb://archiver:hunter2@127.0.0.1:{free_port()}/"
     result = run_crawl(mirror_copy.url, tmp_path, env={"MONGO_URI": uri})
     assert result.returncode == 1
@@ -135,10 +136,14 @@ def test_unreachable_server_stops_the_crawl_before_any_fetch(mirror_copy, tmp_pa
         for marker in ("Spider opened", "Cannot reach MongoDB")
     )
     assert (failed - opened).total_seconds() <= 5
+    reliability.append(
+        row("storage", "stand-in unavailable at start", "stop before any fetch, clear message, exit 1",
+            f"stopped {(failed - opened).total_seconds():.0f} s after opening, 0 requests", 0, 0, 0)
+    )  # fmt: skip
 
 
 @pytest.mark.skipif(not ON_STAND_IN, reason="kills and restarts its own nx-27017 server")
-def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_path):
+def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_path, reliability):
     server = StandInServer(tmp_path / "nx").start()
     client = MongoClient(server.uri)
     killed = threading.Event()
@@ -194,6 +199,12 @@ def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_pat
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert again.stdout.strip().endswith(f"0 new, 0 changed, {spilled} unchanged, 0 failed")
+    reliability.append(
+        row("storage", "stand-in killed (SIGKILL) mid-crawl, back only after the run",
+            "retried, spilled, exit 1; replay stores the rest, idempotently",
+            f"{stored_before_replay} stored by the run, {spilled} spilled, replayed twice", 32, stored_before_replay,
+            spilled)
+    )  # fmt: skip
     server.stop()
 
 

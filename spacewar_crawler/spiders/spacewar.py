@@ -11,11 +11,10 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from spacewar_crawler.feeds import MalformedFeed, feed_entries
-from spacewar_crawler.incremental import ARTICLE_META
+from spacewar_crawler.incremental import ARTICLE_META, SkippedArticle
 from spacewar_crawler.items import ArticleItem, RejectedPage
 from spacewar_crawler.pages import ArticlePage, LinkedArticle, ListingPage
 from spacewar_crawler.signals import archive_opened, listing_fetched
@@ -61,7 +60,7 @@ class SpacewarSpider(scrapy.Spider):
         self.feeds = _flag(feeds) and self.section_slug is None
         self.archived: frozenset[str] = frozenset()
         self.listing_validators: dict[str, dict[str, str]] = {}
-        self._skipped: set[str] = set()
+        self._scheduled: set[str] = set()
         self.feed_dates: dict[str, str] = {}
 
     @classmethod
@@ -170,10 +169,14 @@ class SpacewarSpider(scrapy.Spider):
         try:
             page = ArticlePage(response.body, response.url, _content_type(response))
             fields = page.fields()
+            listing_like = page.looks_like_listing
         except Exception as exc:  # a parser bug must cost one page, not the crawl
             logger.exception("Could not parse %s", response.url)
             self._count("parse_errors")
             yield RejectedPage(response.url, f"parse_error: {type(exc).__name__}: {exc}")
+            return
+        if listing_like:
+            yield RejectedPage(response.url, "not_an_article: the page lists articles")
             return
         item = ArticleItem(**fields, fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # type: ignore[arg-type]
         if item.section is None and section is not None:
@@ -208,13 +211,13 @@ class SpacewarSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def _article_request(
-        self, url: str, section: str | None, feed_published: str | None = None
-    ) -> scrapy.Request | None:
+    def _article_request(self, url: str, section: str | None) -> scrapy.Request | None:
+        """A request for an article not archived and not yet scheduled in this run, else None."""
+        if url in self._scheduled:
+            return None
+        self._scheduled.add(url)
         if url in self.archived and not self.refresh:
-            if url not in self._skipped:
-                self._skipped.add(url)
-                self._count("articles/skipped_archived")
+            self._count("articles/skipped_archived")
             return None
         return scrapy.Request(
             url,
@@ -222,6 +225,7 @@ class SpacewarSpider(scrapy.Spider):
             errback=self.on_article_error,
             cb_kwargs={"section": section},
             meta={ARTICLE_META: True},
+            dont_filter=True,  # ArticleGate does the duplicate filtering of articles
         )
 
     def on_error(self, failure: Failure) -> None:
@@ -238,12 +242,18 @@ class SpacewarSpider(scrapy.Spider):
 
 
 def _skipped_on_purpose(failure: Failure) -> bool:
-    """robots.txt, archived or duplicate: counted where it was decided, not a failure."""
-    return bool(failure.check(IgnoreRequest)) and not failure.check(HttpError)
+    """Archived, duplicate or forbidden by robots.txt: counted where decided, not a failure."""
+    if failure.check(SkippedArticle):
+        return True
+    return bool(failure.check(IgnoreRequest)) and "robots.txt" in str(failure.value)
 
 
 def _failure_reason(failure: Failure) -> str:
     response = getattr(failure.value, "response", None)
     if response is not None:
         return f"http_{response.status}"
+    if failure.check(IgnoreRequest) and "redirect loop" in str(failure.value):
+        return "redirect_loop"
+    if failure.check(IgnoreRequest) and "redirections" in str(failure.value):
+        return "too_many_redirects"
     return type(failure.value).__name__
