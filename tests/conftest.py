@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
@@ -11,6 +12,8 @@ from spacewar_crawler.archive import MongoArchive
 from tests.mirror_site import SITE, MirrorServer
 from tests.mongo_server import ON_STAND_IN, StandInServer
 from tests.reliability_report import write_reliability_report
+
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +65,16 @@ def mirror_copy(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def reliability():
-    """Rows of docs/reliability.md: each fault test adds what it measured; written at the end."""
+def reliability(request):
+    """Rows of docs/reliability.md: each fault test adds what it measured.
+
+    The report is rewritten only after a whole, green run of the suite, so that running a
+    few tests never leaves a partial table behind.
+    """
     rows: list[dict] = []
     yield rows
-    if rows:
+    options = request.config.option
+    selected_all = not (options.keyword or options.markexpr or options.deselect or options.lf or options.exitfirst)
+    whole_suite = [Path(arg).resolve() for arg in request.config.args] in ([TESTS], [TESTS.parent])
+    if rows and selected_all and whole_suite and request.session.testsfailed == 0:
         write_reliability_report(rows)
