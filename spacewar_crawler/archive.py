@@ -128,8 +128,8 @@ class ArticleQuery:
 # What a query returns: the item's fields and the tracking dates (named, for the stand-in's projections).
 ARTICLE_FIELDS = (
     "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency", "published",
-    "body", "images", "related", "related_links", "content_hash", "fetched_at", "first_seen", "last_seen",
-    "last_changed",
+    "body", "images", "related", "related_links", "content_hash", "fetched_at", "warc_file", "warc_offset",
+    "first_seen", "last_seen", "last_changed",
 )  # fmt: skip
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from itemadapter import ItemAdapter
+from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from spacewar_crawler.archive import (
@@ -29,18 +31,30 @@ from spacewar_crawler.archive import (
     connect_archive,
     to_item,
 )
+from spacewar_crawler.items import ArticleItem
+from spacewar_crawler.pages import ArticlePage
+from spacewar_crawler.pipelines import ArticleCleaningPipeline
 from spacewar_crawler.site_urls import SiteUrls, slugify
 from spacewar_crawler.storage import archive_config
+from spacewar_crawler.warc import read_response
 
 REPLAY_BATCH = 500
+
+
+def project_settings(args: argparse.Namespace) -> Settings:
+    """The crawl's settings (also from outside the repository root), with `-s NAME=VALUE` applied."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "spacewar_crawler.settings")
+    settings = get_project_settings()
+    for assignment in args.set or []:
+        name, _, value = assignment.partition("=")
+        settings.set(name.strip(), value, priority="cmdline")
+    return settings
 
 
 @contextmanager
 def open_archive(args: argparse.Namespace) -> Iterator[MongoArchive]:
     """The archive named by --mongo-uri/--db, else by the crawl's settings and environment."""
-    # The crawl's settings, also when called from outside the repository root.
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "spacewar_crawler.settings")
-    config = archive_config(get_project_settings())
+    config = archive_config(project_settings(args))
     if args.mongo_uri:
         config = replace(config, uri=args.mongo_uri)
     if args.db:
@@ -189,15 +203,91 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     """Print one stored article as JSON."""
     with open_archive(args) as archive:
-        doc = archive.article(args.url)
-        if doc is None:
-            canonical = SiteUrls(args.url).canonical(args.url) if args.url.startswith(("http://", "https://")) else None
-            doc = archive.article(canonical) if canonical else None
+        doc = _find_article(archive, args.url)
     if doc is None:
         print(f"show: not archived: {args.url}", file=sys.stderr)
         return 1
     print(json.dumps(to_item(doc), ensure_ascii=False, indent=2))
     return 0
+
+
+def cmd_original(args: argparse.Namespace) -> int:
+    """Write the stored original HTML of one article to standard output, byte for byte."""
+    with open_archive(args) as archive:
+        doc = _find_article(archive, args.url)
+    if doc is None or not doc.get("warc_file"):
+        why = "not archived" if doc is None else "archived without its original (crawled with WARC_ENABLED off)"
+        print(f"original: {why}: {args.url}", file=sys.stderr)
+        return 1
+    warc_dir = Path(project_settings(args).get("WARC_DIR"))
+    _, body = read_response(warc_dir, doc["warc_file"], doc["warc_offset"])
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    """Parse the stored originals again and store the results through the usual change tracking."""
+    settings = project_settings(args)
+    warc_dir = Path(settings.get("WARC_DIR"))
+    keep_captions = settings.getbool("KEEP_IMAGE_CAPTIONS")
+    cleaner = ArticleCleaningPipeline()
+    totals = {"new": 0, "changed": 0, "unchanged": 0, "without original": 0, "failed": 0}
+    with open_archive(args) as archive:
+        docs = list(archive.find(_query(args), newest_first=False))
+        batch: list[dict[str, Any]] = []
+        for done, doc in enumerate(docs, 1):
+            item = _reextracted(doc, warc_dir, keep_captions, cleaner, totals)
+            if item is not None:
+                batch.append(item)
+            if len(batch) >= REPLAY_BATCH or done == len(docs):
+                _replay_batch(archive, batch, totals)
+                batch = []
+            print(f"\rre-extracting: {done}/{len(docs)}", end="", file=sys.stderr, flush=True)
+    if docs:
+        print(file=sys.stderr)
+    print(
+        f"re-extracted {len(docs)} articles: {totals['changed']} changed, {totals['unchanged']} unchanged, "
+        f"{totals['without original']} without original, {totals['failed']} failed"
+    )
+    return 1 if totals["failed"] else 0
+
+
+def _reextracted(
+    doc: dict[str, Any], warc_dir: Path, keep_captions: bool, cleaner: ArticleCleaningPipeline, totals: dict[str, int]
+) -> dict[str, Any] | None:
+    """The article parsed again from its original, as an item; None when that is not possible."""
+    stored = to_item(doc)
+    if not stored.get("warc_file"):
+        totals["without original"] += 1
+        return None
+    try:
+        content_type, body = read_response(warc_dir, stored["warc_file"], stored["warc_offset"])
+        page = ArticlePage(body, stored["url"], content_type, keep_captions=keep_captions)
+        item = ArticleItem(**page.fields())  # type: ignore[arg-type]
+    except (OSError, ValueError) as exc:
+        print(f"\nreextract: {stored['url']}: {exc}", file=sys.stderr)
+        totals["failed"] += 1
+        return None
+    # What only the crawl knew (the listing's section, the feed's date, the fetch) is kept.
+    item.url = stored["url"]
+    item.section = item.section or stored.get("section")
+    item.section_slug = item.section_slug or stored.get("section_slug")
+    item.published = item.published or stored.get("published")
+    item.fetched_at, item.warc_file, item.warc_offset = stored["fetched_at"], stored["warc_file"], stored["warc_offset"]
+    cleaned = cleaner.process_item(item)
+    if not (item.title and item.body):
+        print(f"\nreextract: {stored['url']}: no title or body in the original; kept as stored", file=sys.stderr)
+        totals["failed"] += 1
+        return None
+    return ItemAdapter(cleaned).asdict()
+
+
+def _find_article(archive: MongoArchive, url: str) -> dict[str, Any] | None:
+    doc = archive.article(url)
+    if doc is None and url.startswith(("http://", "https://")):
+        doc = archive.article(SiteUrls(url).canonical(url))
+    return doc
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -242,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     connection = argparse.ArgumentParser(add_help=False)
     connection.add_argument("--mongo-uri", help="MongoDB URI (default: MONGO_URI, else the embedded stand-in)")
     connection.add_argument("--db", help="database name (default: MONGO_DATABASE, else 'spacewar')")
+    connection.add_argument(
+        "-s", "--set", action="append", metavar="NAME=VALUE", help="override a setting, as with scrapy crawl -s"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     replay = commands.add_parser(
@@ -314,6 +407,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--runs", type=_limit, default=10, help="how many recent runs to list (default 10)")
     stats.set_defaults(handler=cmd_stats)
+
+    section_and_date = argparse.ArgumentParser(add_help=False)
+    section_and_date.add_argument("--section", help="only this section (slug or display name)")
+    section_and_date.add_argument("--since", type=_since, help="only articles published on or after YYYY-MM-DD")
+    reextract = commands.add_parser(
+        "reextract",
+        parents=[connection, section_and_date],
+        help="re-parse stored originals (no fetching)",
+        description=(
+            "Parse the stored original pages (WARC_DIR) with the current parser and cleaning, and store the"
+            " results: changed articles get a revision, as after a crawl. Nothing is fetched."
+        ),
+        epilog="examples:\n  python -m spacewar_crawler reextract --section superpowers\n"
+        "  python -m spacewar_crawler reextract --since 2025-01-01 -s KEEP_IMAGE_CAPTIONS=1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reextract.set_defaults(handler=cmd_reextract, search=None, author=None, agency=None, until=None)
+
+    original = commands.add_parser(
+        "original",
+        parents=[connection],
+        help="print the stored original HTML of an article",
+        description="Write the original HTML of an archived article, byte for byte, to standard output.",
+        epilog="example:\n  python -m spacewar_crawler original "
+        "https://www.spacewar.com/reports/China_says_ready_to_expand_practical_cooperation_with_Russian_army_999.html"
+        " > page.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    original.add_argument("url", help="the article URL")
+    original.set_defaults(handler=cmd_original)
     return parser
 
 

@@ -26,6 +26,9 @@ class ArticleItem:
     related_links: list[dict[str, str]] = field(default_factory=list)
     content_hash: str | None = None
     fetched_at: str | None = None
+    warc_file: str | None = None
+    """Where the fetched page is kept (WARC_DIR), and the offset of its response record."""
+    warc_offset: int | None = None
 
 
 @dataclass

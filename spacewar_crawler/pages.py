@@ -163,7 +163,16 @@ class SitePage:
 
 
 class ArticlePage(SitePage):
-    """An article page: title, section, byline, dateline, body, images and related links."""
+    """An article page: title, section, byline, dateline, body, images and related links.
+
+    `keep_captions`: image captions stay in the body as paragraphs (off by default).
+    """
+
+    def __init__(
+        self, content: str | bytes, url: str, content_type: str | None = None, *, keep_captions: bool = False
+    ) -> None:
+        super().__init__(content, url, content_type)
+        self.keep_captions = keep_captions
 
     @cached_property
     def title(self) -> str | None:
@@ -261,11 +270,11 @@ class ArticlePage(SitePage):
     @cached_property
     def _excluded_elements(self) -> list[lxml_html.HtmlElement]:
         """Elements whose text is not article text: captions, ad slots, asides, navigation."""
-        excluded = [picture_caption for _, picture_caption in self._pictures if picture_caption is not None]
+        excluded = [] if self.keep_captions else [caption for _, caption in self._pictures if caption is not None]
         for el in self.root.iter():
             if not isinstance(el.tag, str):
                 continue
-            if el.tag in ("nav", "figcaption"):
+            if el.tag == "nav" or (el.tag == "figcaption" and not self.keep_captions):
                 excluded.append(el)
             elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(el.text_content()) < _MAX_SLOT_TEXT:
                 # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.

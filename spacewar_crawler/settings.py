@@ -36,6 +36,8 @@ ITEM_PIPELINES = {
 
 DOWNLOADER_MIDDLEWARES = {
     "spacewar_crawler.incremental.ArticleGate": 50,
+    # After HttpCompressionMiddleware (590) has decoded the body, before RetryMiddleware (550).
+    "spacewar_crawler.warc.WarcMiddleware": 580,
 }
 DUPEFILTER_CLASS = "spacewar_crawler.incremental.InRunDupeFilter"
 EXTENSIONS = {
@@ -44,6 +46,14 @@ EXTENSIONS = {
 
 # RSS feeds (paths under base_url) read as a start source unless `-a feeds=0`.
 SPACEWAR_FEEDS = ["spacewar.xml", "missiledefense.xml", "Military_Technology.xml", "news/miltech-n.xml"]
+
+# The raw archive: every fetched article as WARC request/response records (see README).
+WARC_ENABLED = True
+WARC_DIR = "data/warc"
+WARC_MAX_BYTES = 1_000_000_000
+
+# Parser behaviour (re-extract the archive with `python -m spacewar_crawler reextract -s ...`).
+KEEP_IMAGE_CAPTIONS = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

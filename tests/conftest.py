@@ -73,8 +73,8 @@ def reliability(request):
     """
     rows: list[dict] = []
     yield rows
-    options = request.config.option
-    selected_all = not (options.keyword or options.markexpr or options.deselect or options.lf or options.exitfirst)
+    narrowing = ("keyword", "markexpr", "deselect", "lf", "maxfail")
+    selected_all = not any(getattr(request.config.option, name, None) for name in narrowing)
     whole_suite = [Path(arg).resolve() for arg in request.config.args] in ([TESTS], [TESTS.parent])
     if rows and selected_all and whole_suite and request.session.testsfailed == 0:
         write_reliability_report(rows)

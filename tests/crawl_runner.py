@@ -56,7 +56,7 @@ def run_crawl(
 ) -> CrawlResult:
     out = tmp_path / "items.jsonl"
     out.unlink(missing_ok=True)
-    command = crawl_command(base_url, settings or {}, "-O", str(out), *args)
+    command = crawl_command(base_url, {"WARC_DIR": str(tmp_path / "warc"), **(settings or {})}, "-O", str(out), *args)
     full_env = crawl_env(None)
     full_env.update(env or {})
     done = subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)

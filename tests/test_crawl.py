@@ -79,6 +79,9 @@ def test_crawled_item_equals_the_hand_written_expectation(full_crawl, mirror, ur
     item = dict(full_crawl.by_url()[expected["url"]])
     fetched_at = item.pop("fetched_at")
     content_hash = item.pop("content_hash")
+    warc_file, warc_offset = item.pop("warc_file"), item.pop("warc_offset")
+    assert re.fullmatch(r"spacewar-\d{8}T\d{6}Z-00001\.warc\.gz", warc_file)
+    assert warc_offset > 0
     item["body"] = normalized_body(item["body"])
     assert item == {**expected, "body": normalized_body(expected["body"])}
     assert content_hash == hashlib.sha256(f"{expected['title']}\n\n{expected['body']}".encode()).hexdigest()

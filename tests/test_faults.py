@@ -373,6 +373,7 @@ def test_interrupted_jobdir_run_resumes_without_refetching_stored_articles_or_du
         "MONGO_BATCH_SIZE": "2",
         "MONGO_FLUSH_INTERVAL": "0.2",
         "JOBDIR": str(tmp_path / "job"),
+        "WARC_DIR": str(tmp_path / "warc"),
     }
     command = crawl_command(mirror_copy.url, settings)
     env = crawl_env(mongo_uri)

@@ -21,6 +21,7 @@ INTERFACE_FIELDS = {
     "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency",
     "published", "body", "images", "related", "related_links", "content_hash", "fetched_at",
 }  # fmt: skip
+WARC_FIELDS = {"warc_file", "warc_offset"}
 TRACKING_FIELDS = {"first_seen", "last_seen", "last_changed"}
 EDITED = "reports/Russia_tests_upgraded_Yars_missile_999.html"
 
@@ -45,7 +46,7 @@ def test_crawl_stores_exactly_one_document_per_article_with_bson_dates(mirror, t
     docs = list(database(mongo_uri, db_name).articles.find({}))
     assert sorted(d["url"] for d in docs) == sorted(expected_articles(mirror.url))
     for doc in docs:
-        assert set(doc) == INTERFACE_FIELDS | TRACKING_FIELDS | {"_id"}
+        assert set(doc) == INTERFACE_FIELDS | WARC_FIELDS | TRACKING_FIELDS | {"_id"}
         assert doc["_id"] == doc["url"]
         for name in ("published", "fetched_at", *TRACKING_FIELDS):
             assert isinstance(doc[name], datetime), (doc["url"], name)

@@ -19,6 +19,7 @@ from spacewar_crawler.items import ArticleItem, RejectedPage
 from spacewar_crawler.pages import ArticlePage, LinkedArticle, ListingPage
 from spacewar_crawler.signals import archive_opened, listing_fetched
 from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls, slugify
+from spacewar_crawler.warc import LOCATION_META
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,12 @@ class SpacewarSpider(scrapy.Spider):
             yield RejectedPage(response.url, "not_html")
             return
         try:
-            page = ArticlePage(response.body, response.url, _content_type(response))
+            page = ArticlePage(
+                response.body,
+                response.url,
+                _content_type(response),
+                keep_captions=self.settings.getbool("KEEP_IMAGE_CAPTIONS"),
+            )
             fields = page.fields()
             listing_like = page.looks_like_listing
         except Exception as exc:  # a parser bug must cost one page, not the crawl
@@ -181,6 +187,9 @@ class SpacewarSpider(scrapy.Spider):
         item = ArticleItem(**fields, fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # type: ignore[arg-type]
         if item.section is None and section is not None:
             item.section, item.section_slug = section, slugify(section)
+        location = response.meta.get(LOCATION_META)
+        if location:
+            item.warc_file, item.warc_offset = location["file"], location["offset"]
         if item.published is None:
             item.published = self.feed_dates.get(item.url)  # the page's own date wins; the feed's is a fallback
         if self.section_slug and item.section_slug != self.section_slug:
