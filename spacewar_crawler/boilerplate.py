@@ -33,12 +33,12 @@ _FURNITURE = re.compile(
 _LEFTOVER = re.compile(r"^[\W_]*$")
 # Long, unmistakable furniture phrases, also removed where broken markup glued them to the
 # end of an article paragraph (short ones such as "Tweet" could end a real sentence).
-_TRAILING_FURNITURE = re.compile(
-    r"\s*(?:"
-    + "|".join(re.escape(p) for p in FURNITURE_PHRASES if len(p.split()) >= 3)
-    + r"|(?<=\.\.\.) read more)\W*$",  # a teaser's "... read more"
-    re.IGNORECASE,
+_TRAILING_FURNITURE = (
+    *(p.lower().rstrip(".") for p in FURNITURE_PHRASES if len(p.split()) >= 3),
+    "... read more",  # a teaser's ending
 )
+# No paragraph made of furniture phrases alone is longer than all of them together.
+_MAX_FURNITURE_LENGTH = sum(len(p) + 1 for p in FURNITURE_PHRASES)
 # The network's notices and block headings, wherever they start: the article is over there.
 _NOTICE_START = re.compile(
     r"(?i:The content herein, unless otherwise known to be public domain)"
@@ -87,12 +87,21 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if ends_article(text) or any(rule.search(text) for rule in _PARAGRAPH_RULES):
         return True
-    return bool(_LEFTOVER.match(_FURNITURE.sub("", text)))
+    return len(text) <= _MAX_FURNITURE_LENGTH and bool(_LEFTOVER.match(_FURNITURE.sub("", text)))
 
 
 def _strip_trailing_furniture(text: str) -> str:
-    while (stripped := _TRAILING_FURNITURE.sub("", text)) != text:
-        text = stripped
+    stripped = True
+    while stripped:
+        stripped = False
+        tail = text.rstrip(" .!?:;,\u2026").lower()
+        for phrase in _TRAILING_FURNITURE:
+            if tail.endswith(phrase):
+                text = text[: len(tail) - len(phrase)].rstrip()
+                if phrase.startswith("..."):
+                    text += "..."  # the teaser's ellipsis belongs to its text
+                stripped = True
+                break
     return text.strip()
 
 

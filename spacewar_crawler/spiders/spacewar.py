@@ -121,7 +121,7 @@ class SpacewarSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def _listing_request(self, url: str, section: str | None) -> scrapy.Request:
+    def _listing_request(self, url: str, section: str | None, priority: int = 0) -> scrapy.Request:
         headers: dict[str, str] = {}
         validators = self.listing_validators.get(url, {}) if not self.refresh else {}
         if validators.get("etag"):
@@ -135,6 +135,7 @@ class SpacewarSpider(scrapy.Spider):
             errback=self.on_error,
             cb_kwargs={"section": section},
             meta={"handle_httpstatus_list": [304]},
+            priority=priority,
         )
 
     def parse_listing(self, response: Response, section: str | None = None) -> Iterator[scrapy.Request]:
@@ -158,7 +159,8 @@ class SpacewarSpider(scrapy.Spider):
         name = listing.section or section
         yield from self._article_requests(listing.articles, section=name)
         for url in listing.older_pages:
-            yield self._listing_request(url, name)
+            # After this page's articles: the queue stays one listing page deep, whatever the archive's size.
+            yield self._listing_request(url, name, priority=-1)
 
     def parse_article(
         self, response: Response, section: str | None = None
