@@ -26,11 +26,8 @@ FURNITURE_PHRASES = (
     "Sponsored Content",
     "credit card or paypal",
 )
-_FURNITURE = re.compile(
-    "|".join(re.escape(p) for p in sorted(FURNITURE_PHRASES, key=len, reverse=True)),
-    re.IGNORECASE,
-)
-_LEFTOVER = re.compile(r"^[\W_]*$")
+# Longest first, so that "Subscribe ... Newsletters" goes before "... Newsletter".
+_FURNITURE_LOWER = tuple(sorted((p.lower() for p in FURNITURE_PHRASES), key=len, reverse=True))
 # Long, unmistakable furniture phrases, also removed where broken markup glued them to the
 # end of an article paragraph (short ones such as "Tweet" could end a real sentence).
 _TRAILING_FURNITURE = (
@@ -48,24 +45,23 @@ _NOTICE_START = re.compile(
 )
 
 # Paragraphs that are boilerplate on their own.
-_PARAGRAPH_RULES = (
-    re.compile(r"^Thanks for being (?:here|there);", re.IGNORECASE),
-    re.compile(r"^\w+ (?:Monthly Supporter|Contributor) \$\d+\+? Billed (?:Monthly|Once)$", re.IGNORECASE),
+_PARAGRAPH_RULE = re.compile(
+    r"^(?:Thanks for being (?:here|there);"
+    r"|\w+ (?:Monthly Supporter|Contributor) \$\d+\+? Billed (?:Monthly|Once)$)",
+    re.IGNORECASE,
 )
-
 # Paragraphs where the article is over: everything from them on is boilerplate.
-_END_RULES = (
-    re.compile(r"^Related Links$", re.IGNORECASE),
-    re.compile(r"^RELATED CONTENT$", re.IGNORECASE),
-    re.compile(r"^The content herein, unless otherwise known to be public domain", re.IGNORECASE),
-    re.compile(r"^General Data Protection Regulation \(GDPR\) Statement Our advertisers", re.IGNORECASE),
+_END_RULE = re.compile(
+    r"^(?:Related Links$|RELATED CONTENT$"
+    r"|The content herein, unless otherwise known to be public domain"
+    r"|General Data Protection Regulation \(GDPR\) Statement Our advertisers)",
+    re.IGNORECASE,
 )
 # Blocks that follow the article text, but on some layouts also stand above it: they end
 # the article only once some article text has been seen.
-_TRAILER_RULES = (
-    re.compile(r"^Subscribe Free To Our Daily Newsletters?$", re.IGNORECASE),
-    re.compile(r"^Thanks for being (?:here|there);", re.IGNORECASE),
-    re.compile(r"^Comment using your Disqus", re.IGNORECASE),
+_TRAILER_RULE = re.compile(
+    r"^(?:Subscribe Free To Our Daily Newsletters?$|Thanks for being (?:here|there);|Comment using your Disqus)",
+    re.IGNORECASE,
 )
 
 
@@ -75,19 +71,21 @@ def ends_article(paragraph: str, *, after_text: bool = True) -> bool:
     `after_text`: whether article text came before it (newsletter prompts and the like
     only end an article that has begun).
     """
-    text = normalize_space(paragraph)
-    rules = _END_RULES + _TRAILER_RULES if after_text else _END_RULES
-    return any(rule.search(text) for rule in rules)
+    return bool(_END_RULE.match(paragraph) or (after_text and _TRAILER_RULE.match(paragraph)))
 
 
-def is_boilerplate(paragraph: str) -> bool:
-    """True for a paragraph that is page furniture rather than article text."""
-    text = normalize_space(paragraph)
+def is_boilerplate(text: str) -> bool:
+    """True for a (whitespace-normalized) paragraph that is page furniture rather than article text."""
     if not text:
         return True
-    if ends_article(text) or any(rule.search(text) for rule in _PARAGRAPH_RULES):
+    if ends_article(text) or _PARAGRAPH_RULE.match(text):
         return True
-    return len(text) <= _MAX_FURNITURE_LENGTH and bool(_LEFTOVER.match(_FURNITURE.sub("", text)))
+    if len(text) > _MAX_FURNITURE_LENGTH:
+        return False
+    leftover = text.lower()
+    for phrase in _FURNITURE_LOWER:
+        leftover = leftover.replace(phrase, "")
+    return not any(c.isalnum() for c in leftover)
 
 
 def _strip_trailing_furniture(text: str) -> str:

@@ -65,11 +65,12 @@ SKIP_TAGS = frozenset(
 _SINGLE_BYTE = frozenset({"cp1252", "iso8859-1", "latin-1", "iso8859-15"})
 # Characters lxml refuses (NUL, other C0 controls); they carry no text.
 _XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_WHITESPACE = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
 
 
 def normalize_space(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """Runs of whitespace (NBSP included) become one space; zero-width characters go."""
+    return " ".join(text.translate(_ZERO_WIDTH).split())
 
 
 @dataclass(frozen=True)
@@ -90,17 +91,10 @@ class Image:
 @dataclass
 class Block:
     text: str
+    """Normalized: single spaces, no zero-width characters."""
     element: lxml_html.HtmlElement
     """The element whose own text (or tail) opened the block."""
     links: list[Link] = field(default_factory=list)
-
-    def within(self, ancestor: lxml_html.HtmlElement) -> bool:
-        el: lxml_html.HtmlElement | None = self.element
-        while el is not None:
-            if el is ancestor:
-                return True
-            el = el.getparent()
-        return False
 
 
 def decode_html(content: str | bytes, content_type: str | None = None) -> str:
@@ -132,6 +126,15 @@ def parse_document(content: str | bytes, content_type: str | None = None) -> lxm
         return lxml_html.document_fromstring(text, parser=parser)
     except etree.ParserError:  # nothing an HTML parser can hold: an empty document
         return lxml_html.document_fromstring("<html><body></body></html>", parser=parser)
+
+
+def subtree_elements(roots: list[lxml_html.HtmlElement]) -> set[lxml_html.HtmlElement]:
+    """Every element inside any of `roots` (roots included): for one membership test per block."""
+    inside: set[lxml_html.HtmlElement] = set()
+    for root in roots:
+        if root not in inside:
+            inside.update(root.iter())
+    return inside
 
 
 def _tag(el: etree._Element) -> str:

@@ -22,7 +22,7 @@ from spacewar_crawler.dateline import (
     parse_iso_date,
     split_leading_dateline,
 )
-from spacewar_crawler.page_text import Block, Image, normalize_space, parse_document, text_blocks
+from spacewar_crawler.page_text import Block, Image, normalize_space, parse_document, subtree_elements, text_blocks
 from spacewar_crawler.site_urls import SiteUrls, slugify
 
 _BYLINE = re.compile(r"^by\s+(?P<who>\S.{0,150})$", re.IGNORECASE)
@@ -106,12 +106,9 @@ class SitePage:
     @cached_property
     def nav_blocks(self) -> frozenset[int]:
         """Indexes of the blocks inside the navigation bar."""
-        nav = {
-            i
-            for i, block in enumerate(self.blocks)
-            if any(a.tag == "nav" or _NAV_MARK.search(_classes(a)) for a in _ancestors_and_self(block.element))
-        }
-        return frozenset(nav)
+        bars = [el for el in self.root.iter() if el.tag == "nav" or _NAV_MARK.search(_classes(el))]
+        inside = subtree_elements(bars)
+        return frozenset(i for i, block in enumerate(self.blocks) if block.element in inside)
 
     @cached_property
     def sections(self) -> dict[str, str]:
@@ -268,8 +265,8 @@ class ArticlePage(SitePage):
         return len(self.blocks)
 
     @cached_property
-    def _excluded_elements(self) -> list[lxml_html.HtmlElement]:
-        """Elements whose text is not article text: captions, ad slots, asides, navigation."""
+    def _excluded_elements(self) -> set[lxml_html.HtmlElement]:
+        """Elements whose text is not article text: captions, ad slots, asides, navigation (and all inside)."""
         excluded = [] if self.keep_captions else [caption for _, caption in self._pictures if caption is not None]
         for el in self.root.iter():
             if not isinstance(el.tag, str):
@@ -279,7 +276,7 @@ class ArticlePage(SitePage):
             elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(el.text_content()) < _MAX_SLOT_TEXT:
                 # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.
                 excluded.append(el)
-        return excluded
+        return subtree_elements(excluded)
 
     @cached_property
     def paragraphs(self) -> list[str]:
@@ -288,7 +285,7 @@ class ArticlePage(SitePage):
         paragraphs: list[str] = []
         for i in range(start, self._end_index):
             block = self.blocks[i]
-            if i in self.nav_blocks or _link_only(block) or any(block.within(el) for el in self._excluded_elements):
+            if i in self.nav_blocks or _link_only(block) or block.element in self._excluded_elements:
                 continue
             paragraphs.append(lead_rest if (i == start and lead_rest is not None) else block.text)
         return paragraphs
