@@ -51,6 +51,7 @@ SPACEWAR_FEEDS = ["spacewar.xml", "missiledefense.xml", "Military_Technology.xml
 WARC_ENABLED = True
 WARC_DIR = "data/warc"
 WARC_MAX_BYTES = 1_000_000_000
+WARC_COMPRESSION_LEVEL = 1  # gzip level: 1 keeps the crawl fast; 9 makes files about a sixth smaller
 
 # Parser behaviour (re-extract the archive with `python -m spacewar_crawler reextract -s ...`).
 KEEP_IMAGE_CAPTIONS = False
