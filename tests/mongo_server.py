@@ -7,9 +7,13 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from threading import Thread
 
 from pymongo import MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
 
 ON_STAND_IN = not os.environ.get("MONGO_TEST_URI")
 
@@ -58,3 +62,22 @@ class StandInServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+
+def after_documents(collection: Collection, count: int, action: Callable[[], None], timeout: float = 60) -> Thread:
+    """Starts a thread that runs `action` once `collection` holds `count` documents (or after `timeout`)."""
+
+    def wait_then_act() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if collection.estimated_document_count() >= count:
+                    break
+            except PyMongoError:
+                pass  # the server may be restarting
+            time.sleep(0.05)
+        action()
+
+    thread = Thread(target=wait_then_act)
+    thread.start()
+    return thread

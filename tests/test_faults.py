@@ -21,7 +21,7 @@ from pymongo import MongoClient
 from spacewar_crawler.archive import MongoArchive
 from tests.crawl_runner import REPO, crawl_command, crawl_env, run_crawl
 from tests.mirror_site import expected_articles
-from tests.mongo_server import ON_STAND_IN, StandInServer, free_port
+from tests.mongo_server import ON_STAND_IN, StandInServer, after_documents, free_port
 from tests.reliability_report import row
 
 TEMPLATE = "reports/Space_Force_launches_new_GPS_III_satellite_999.html"
@@ -245,16 +245,12 @@ def test_storage_down_for_30_seconds_mid_crawl_loses_nothing(mirror_copy, tmp_pa
     restarted = threading.Event()
 
     def outage():
-        deadline = time.monotonic() + 60
-        while client.spacewar.articles.estimated_document_count() < 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
         server.stop()
         time.sleep(30)
         server.start()
         restarted.set()
 
-    thread = threading.Thread(target=outage)
-    thread.start()
+    thread = after_documents(client.spacewar.articles, 4, outage)
     result = run_crawl(
         mirror_copy.url,
         tmp_path,

@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime
 
 import pytest
@@ -14,7 +13,7 @@ from pymongo import MongoClient
 
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
-from tests.mongo_server import ON_STAND_IN, StandInServer, free_port
+from tests.mongo_server import ON_STAND_IN, StandInServer, after_documents, free_port
 from tests.reliability_report import row
 
 INTERFACE_FIELDS = {
@@ -149,20 +148,11 @@ def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_pat
     client = MongoClient(server.uri)
     killed = threading.Event()
 
-    def kill_after_first_batches():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if client.spacewar.articles.estimated_document_count() >= 5:
-                    break
-            except Exception:
-                pass
-            time.sleep(0.05)
+    def kill():
         server.kill()
         killed.set()
 
-    killer = threading.Thread(target=kill_after_first_batches)
-    killer.start()
+    killer = after_documents(client.spacewar.articles, 5, kill)
     result = run_crawl(
         mirror_copy.url,
         tmp_path,
