@@ -3,10 +3,14 @@ run (JOBDIR) neither loses work that was in flight nor fetches an article twice.
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.dupefilters import RFPDupeFilter
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.job import job_dir
 
 from spacewar_crawler.signals import archive_opened
 
@@ -14,11 +18,37 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
+logger = logging.getLogger(__name__)
+
 ARTICLE_META = "spacewar_article"
 
 
 class SkippedArticle(IgnoreRequest):
     """An article request not sent on purpose: archived already, or a duplicate in this run."""
+
+
+class JobdirRecovery:
+    """Extension: sets aside a JOBDIR request queue that a hard kill left inconsistent.
+
+    Scrapy writes `requests.queue/active.json` when a run closes; after SIGKILL (or a second
+    Ctrl-C) it is missing and the queue files disagree with each other, so requests pushed
+    onto them can be lost. Such a queue is renamed; the resumed run finds its work again
+    from the listing pages, and the archive and ArticleGate keep it from repeating any.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> JobdirRecovery:
+        jobdir = job_dir(crawler.settings)
+        if not jobdir:
+            raise NotConfigured("no JOBDIR")
+        queue = Path(jobdir, "requests.queue")
+        if queue.is_dir() and not (queue / "active.json").exists() and any(queue.iterdir()):
+            aside = queue.with_name(f"requests.queue.unclean-{int(time.time())}")
+            queue.rename(aside)
+            logger.warning(
+                "The last run in %s did not close cleanly: its request queue is set aside as %s", jobdir, aside
+            )
+        return cls()
 
 
 class InRunDupeFilter(RFPDupeFilter):

@@ -41,6 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 DUPEFILTER_CLASS = "spacewar_crawler.incremental.InRunDupeFilter"
 EXTENSIONS = {
+    "spacewar_crawler.incremental.JobdirRecovery": 0,
     "spacewar_crawler.summary.CrawlSummary": 500,
 }
 
