@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, TEXT, MongoClient, ReplaceOne, UpdateOne
+from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from spacewar_crawler.embedded_mongo import EmbeddedMongo, EmbeddedMongoError, port_answers
@@ -313,6 +314,17 @@ class MongoArchive:
         self, query: ArticleQuery, *, by_relevance: bool = False, limit: int = 0, newest_first: bool = True
     ) -> Iterator[dict[str, Any]]:
         """Matching articles as documents, newest first (or by text relevance), streamed."""
+        for doc in self._cursor(query, by_relevance, limit, newest_first):
+            doc.pop("score", None)
+            yield doc
+
+    def explain_find(self, query: ArticleQuery, limit: int) -> dict[str, Any]:
+        """The server's plan for `find(query, limit=limit)` (to check that an index serves it)."""
+        return self._cursor(query, False, limit, True).explain()
+
+    def _cursor(
+        self, query: ArticleQuery, by_relevance: bool, limit: int, newest_first: bool
+    ) -> Cursor[dict[str, Any]]:
         projection: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS, 1)
         sort: list[tuple[str, Any]]
         if by_relevance and query.search:
@@ -322,14 +334,7 @@ class MongoArchive:
             sort = [("published", DESCENDING), ("_id", ASCENDING)]
         else:
             sort = [("_id", ASCENDING)]
-        cursor = self.articles.find(query.to_filter(), projection, batch_size=500).sort(sort).limit(limit)
-        for doc in cursor:
-            doc.pop("score", None)
-            yield doc
-
-    def explain_find(self, query: ArticleQuery, limit: int) -> dict[str, Any]:
-        sort = [("published", DESCENDING), ("_id", ASCENDING)]
-        return self.articles.find(query.to_filter()).sort(sort).limit(limit).explain()
+        return self.articles.find(query.to_filter(), projection, batch_size=500).sort(sort).limit(limit)
 
     def article(self, url: str) -> dict[str, Any] | None:
         return self.articles.find_one({"_id": str(url)})

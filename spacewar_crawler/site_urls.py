@@ -67,10 +67,6 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
