@@ -43,6 +43,7 @@ _NOTICE_START = re.compile(
     r"|(?i:Thanks for being (?:here|there); We need your help)"
     r"|RELATED CONTENT|Related Links\b"
 )
+_NOTICE_MARKERS = ("content herein", "(gdpr) statement", "thanks for being", "related content", "related links")
 
 # Paragraphs that are boilerplate on their own.
 _PARAGRAPH_RULE = re.compile(
@@ -88,6 +89,14 @@ def is_boilerplate(text: str) -> bool:
     return not any(c.isalnum() for c in leftover)
 
 
+def _notice_start(text: str) -> re.Match[str] | None:
+    # A plain substring test first: the regex scan costs more on every long paragraph.
+    lowered = text.lower()
+    if any(marker in lowered for marker in _NOTICE_MARKERS):
+        return _NOTICE_START.search(text)
+    return None
+
+
 def _strip_trailing_furniture(text: str) -> str:
     stripped = True
     while stripped:
@@ -112,7 +121,7 @@ class BoilerplateStripper:
             text = normalize_space(paragraph)
             if ends_article(text, after_text=bool(kept)):
                 break
-            notice = _NOTICE_START.search(text)
+            notice = _notice_start(text)
             if notice and notice.start() == 0 and not kept and not ends_article(text, after_text=False):
                 continue  # a trailer standing above the article: dropped, the article has not begun
             text = _strip_trailing_furniture(text[: notice.start()] if notice else text)

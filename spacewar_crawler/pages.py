@@ -65,8 +65,9 @@ def _ancestors_and_self(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement
 
 def _is_label(text: str) -> bool:
     """A short upper-case line such as 'SUPERPOWERS': a section or group label."""
-    letters = [c for c in text if c.isalpha()]
-    return 0 < len(text) <= 40 and len(letters) >= 3 and text.upper() == text
+    if not 0 < len(text) <= 40 or text.upper() != text:
+        return False
+    return sum(c.isalpha() for c in text) >= 3
 
 
 def _link_only(block: Block) -> bool:
