@@ -63,10 +63,12 @@ class SpacewarSpider(scrapy.Spider):
         self.listing_validators: dict[str, dict[str, str]] = {}
         self._scheduled: set[str] = set()
         self.feed_dates: dict[str, str] = {}
+        self.keep_captions = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.keep_captions = crawler.settings.getbool("KEEP_IMAGE_CAPTIONS")
         crawler.signals.connect(spider.archive_opened, signal=archive_opened)
         return spider
 
@@ -174,7 +176,7 @@ class SpacewarSpider(scrapy.Spider):
                 response.body,
                 response.url,
                 _content_type(response),
-                keep_captions=self.settings.getbool("KEEP_IMAGE_CAPTIONS"),
+                keep_captions=self.keep_captions,
             )
             fields = page.fields()
             listing_like = page.looks_like_listing
