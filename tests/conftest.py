@@ -78,3 +78,18 @@ def reliability(request):
     whole_suite = [Path(arg).resolve() for arg in request.config.args] in ([TESTS], [TESTS.parent])
     if rows and selected_all and whole_suite and request.session.testsfailed == 0:
         write_reliability_report(rows)
+
+
+@pytest.fixture
+def own_stand_in(tmp_path):
+    """Starts private nx-27017 servers (for tests that stop, kill or starve them); all stopped at teardown."""
+    servers: list[StandInServer] = []
+
+    def start(name: str = "nx", **options) -> StandInServer:
+        server = StandInServer(tmp_path / name, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -21,7 +21,7 @@ from pymongo import MongoClient
 from spacewar_crawler.archive import MongoArchive
 from tests.crawl_runner import REPO, crawl_command, crawl_env, run_crawl
 from tests.mirror_site import expected_articles
-from tests.mongo_server import ON_STAND_IN, StandInServer, after_documents, free_port
+from tests.mongo_server import ON_STAND_IN, after_documents, free_port
 from tests.reliability_report import row
 
 TEMPLATE = "reports/Space_Force_launches_new_GPS_III_satellite_999.html"
@@ -239,8 +239,8 @@ def test_slow_server_makes_autothrottle_back_off_and_the_run_finishes(
 
 
 @pytest.mark.skipif(not ON_STAND_IN, reason="stops and restarts its own nx-27017 server")
-def test_storage_down_for_30_seconds_mid_crawl_loses_nothing(mirror_copy, tmp_path, reliability):
-    server = StandInServer(tmp_path / "nx").start()
+def test_storage_down_for_30_seconds_mid_crawl_loses_nothing(mirror_copy, tmp_path, reliability, own_stand_in):
+    server = own_stand_in()
     client = MongoClient(server.uri)
     restarted = threading.Event()
 
@@ -274,18 +274,17 @@ def test_storage_down_for_30_seconds_mid_crawl_loses_nothing(mirror_copy, tmp_pa
         row("storage", "stand-in stopped for 30 s mid-crawl, then restarted", "writes retried with backoff",
             f"{result.stats['spacewar/storage/retries']} retries, exit 0", 32, len(urls), 0)
     )  # fmt: skip
-    server.stop()
 
 
 @pytest.mark.skipif(not ON_STAND_IN, reason="puts its own nx-27017 on a tiny tmpfs")
-def test_full_disk_spills_and_replay_restores_everything(mirror_copy, tmp_path, reliability):
+def test_full_disk_spills_and_replay_restores_everything(mirror_copy, tmp_path, reliability, own_stand_in):
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        server = StandInServer(tmp_path / "nx", data_dir=disk / "data").start()
+        server = own_stand_in(data_dir=disk / "data")
         client = MongoClient(server.uri)
         # The archive's collections and indexes exist; then the disk fills up, 200 KB short of its end.
         archive = MongoArchive(server.uri, "spacewar", "articles")

@@ -13,7 +13,7 @@ from pymongo import MongoClient
 
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
-from tests.mongo_server import ON_STAND_IN, StandInServer, after_documents, free_port
+from tests.mongo_server import ON_STAND_IN, after_documents, free_port
 from tests.reliability_report import row
 
 INTERFACE_FIELDS = {
@@ -143,8 +143,8 @@ def test_unreachable_server_stops_the_crawl_before_any_fetch(mirror_copy, tmp_pa
 
 
 @pytest.mark.skipif(not ON_STAND_IN, reason="kills and restarts its own nx-27017 server")
-def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_path, reliability):
-    server = StandInServer(tmp_path / "nx").start()
+def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_path, reliability, own_stand_in):
+    server = own_stand_in()
     client = MongoClient(server.uri)
     killed = threading.Event()
 
@@ -196,11 +196,10 @@ def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_pat
             f"{stored_before_replay} stored by the run, {spilled} spilled, replayed twice", 32, stored_before_replay,
             spilled)
     )  # fmt: skip
-    server.stop()
 
 
 @pytest.mark.skipif(not ON_STAND_IN, reason="starts the embedded stand-in itself")
-def test_without_mongo_uri_the_crawl_starts_and_stops_the_embedded_stand_in(mirror, tmp_path):
+def test_without_mongo_uri_the_crawl_starts_and_stops_the_embedded_stand_in(mirror, tmp_path, own_stand_in):
     port = free_port()
     data = tmp_path / "data" / "mongo"
     result = run_crawl(
@@ -212,8 +211,5 @@ def test_without_mongo_uri_the_crawl_starts_and_stops_the_embedded_stand_in(mirr
     )
     assert "Stopped the embedded MongoDB stand-in" in result.log
     # The archive outlives the run: the same data directory, served again, holds every article.
-    server = StandInServer(tmp_path / "again", port, data_dir=data / "db").start()
-    try:
-        assert MongoClient(server.uri).spacewar.articles.count_documents({}) == 32
-    finally:
-        server.stop()
+    server = own_stand_in("again", port=port, data_dir=data / "db")
+    assert MongoClient(server.uri).spacewar.articles.count_documents({}) == 32
