@@ -271,9 +271,7 @@ def _reextracted(
         return None
     # What only the crawl knew (the listing's section, the feed's date, the fetch) is kept.
     item.url = stored["url"]
-    item.section = item.section or stored.get("section")
-    item.section_slug = item.section_slug or stored.get("section_slug")
-    item.published = item.published or stored.get("published")
+    item.fill_gaps(section=stored.get("section"), published=stored.get("published"))
     item.fetched_at, item.warc_file, item.warc_offset = stored["fetched_at"], stored["warc_file"], stored["warc_offset"]
     cleaned = cleaner.process_item(item)
     if not (item.title and item.body):

@@ -189,13 +189,10 @@ class SpacewarSpider(scrapy.Spider):
             yield RejectedPage(response.url, "not_an_article: the page lists articles")
             return
         item = ArticleItem(**fields, fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # type: ignore[arg-type]
-        if item.section is None and section is not None:
-            item.section, item.section_slug = section, slugify(section)
+        item.fill_gaps(section=section, published=self.feed_dates.get(item.url))
         location = response.meta.get(LOCATION_META)
         if location:
             item.warc_file, item.warc_offset = location["file"], location["offset"]
-        if item.published is None:
-            item.published = self.feed_dates.get(item.url)  # the page's own date wins; the feed's is a fallback
         if self.section_slug and item.section_slug != self.section_slug:
             self._count("articles/other_section")
         else:
