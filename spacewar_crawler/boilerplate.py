@@ -34,6 +34,7 @@ _TRAILING_FURNITURE = (
     *(p.lower().rstrip(".") for p in FURNITURE_PHRASES if len(p.split()) >= 3),
     "... read more",  # a teaser's ending
 )
+_LONGEST_TRAILING = max(map(len, _TRAILING_FURNITURE))
 # No paragraph made of furniture phrases alone is longer than all of them together.
 _MAX_FURNITURE_LENGTH = sum(len(p) + 1 for p in FURNITURE_PHRASES)
 # The network's notices and block headings, wherever they start: the article is over there.
@@ -64,6 +65,11 @@ _TRAILER_RULE = re.compile(
     r"^(?:Subscribe Free To Our Daily Newsletters?$|Thanks for being (?:here|there);|Comment using your Disqus)",
     re.IGNORECASE,
 )
+_END_OR_TRAILER_RULE = re.compile(f"{_END_RULE.pattern}|{_TRAILER_RULE.pattern}", re.IGNORECASE)
+# A paragraph made of furniture phrases and punctuation only; it fails on the first other word.
+_FURNITURE_ONLY = re.compile(
+    r"(?:[\W_]*(?:" + "|".join(map(re.escape, _FURNITURE_LOWER)) + r"))*[\W_]*", re.IGNORECASE
+)
 
 
 def ends_article(paragraph: str, *, after_text: bool = True) -> bool:
@@ -72,7 +78,7 @@ def ends_article(paragraph: str, *, after_text: bool = True) -> bool:
     `after_text`: whether article text came before it (newsletter prompts and the like
     only end an article that has begun).
     """
-    return bool(_END_RULE.match(paragraph) or (after_text and _TRAILER_RULE.match(paragraph)))
+    return bool((_END_OR_TRAILER_RULE if after_text else _END_RULE).match(paragraph))
 
 
 def is_boilerplate(text: str) -> bool:
@@ -83,33 +89,25 @@ def is_boilerplate(text: str) -> bool:
         return True
     if len(text) > _MAX_FURNITURE_LENGTH:
         return False
-    leftover = text.lower()
-    for phrase in _FURNITURE_LOWER:
-        leftover = leftover.replace(phrase, "")
-    return not any(c.isalnum() for c in leftover)
+    return bool(_FURNITURE_ONLY.fullmatch(text))
 
 
-def _notice_start(text: str) -> re.Match[str] | None:
-    # A plain substring test first: the regex scan costs more on every long paragraph.
+def _has_notice(text: str) -> bool:
+    # A plain substring test: the regex scan costs more on every long paragraph.
     lowered = text.lower()
-    if any(marker in lowered for marker in _NOTICE_MARKERS):
-        return _NOTICE_START.search(text)
-    return None
+    return any(marker in lowered for marker in _NOTICE_MARKERS)
 
 
 def _strip_trailing_furniture(text: str) -> str:
-    stripped = True
-    while stripped:
-        stripped = False
-        tail = text.rstrip(" .!?:;,\u2026").lower()
-        for phrase in _TRAILING_FURNITURE:
-            if tail.endswith(phrase):
-                text = text[: len(tail) - len(phrase)].rstrip()
-                if phrase.startswith("..."):
-                    text += "..."  # the teaser's ellipsis belongs to its text
-                stripped = True
-                break
-    return text.strip()
+    while True:
+        tail = text.rstrip(" .!?:;,\u2026")
+        ending = tail[-_LONGEST_TRAILING:].lower()
+        if not ending.endswith(_TRAILING_FURNITURE):  # one C-level test for the common case
+            return text.strip()
+        phrase = next(p for p in _TRAILING_FURNITURE if ending.endswith(p))
+        text = tail[: len(tail) - len(phrase)].rstrip()
+        if phrase.startswith("..."):
+            text += "..."  # the teaser's ellipsis belongs to its text
 
 
 class BoilerplateStripper:
@@ -117,11 +115,13 @@ class BoilerplateStripper:
 
     def clean_paragraphs(self, paragraphs: list[str]) -> list[str]:
         kept: list[str] = []
-        for paragraph in paragraphs:
-            text = normalize_space(paragraph)
+        normalized = [normalize_space(paragraph) for paragraph in paragraphs]
+        # One test over the whole body; most bodies carry no notice at all.
+        notices = _has_notice("\n".join(normalized))
+        for text in normalized:
             if ends_article(text, after_text=bool(kept)):
                 break
-            notice = _notice_start(text)
+            notice = _NOTICE_START.search(text) if notices and _has_notice(text) else None
             if notice and notice.start() == 0 and not kept and not ends_article(text, after_text=False):
                 continue  # a trailer standing above the article: dropped, the article has not begun
             text = _strip_trailing_furniture(text[: notice.start()] if notice else text)

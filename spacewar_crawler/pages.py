@@ -105,9 +105,14 @@ class SitePage:
         return (self.urls.absolute(href, self.url) if href else None) or self.url
 
     @cached_property
+    def _marked_elements(self) -> list[lxml_html.HtmlElement]:
+        """Elements that can mark navigation, ads or captions: by tag, class or id (one XPath pass in C)."""
+        return self.root.xpath("//nav | //aside | //figcaption | //*[@class or @id]")
+
+    @cached_property
     def nav_blocks(self) -> frozenset[int]:
         """Indexes of the blocks inside the navigation bar."""
-        bars = [el for el in self.root.iter() if el.tag == "nav" or _NAV_MARK.search(_classes(el))]
+        bars = [el for el in self._marked_elements if el.tag == "nav" or _NAV_MARK.search(_classes(el))]
         inside = subtree_elements(bars)
         return frozenset(i for i, block in enumerate(self.blocks) if block.element in inside)
 
@@ -269,9 +274,7 @@ class ArticlePage(SitePage):
     def _excluded_elements(self) -> set[lxml_html.HtmlElement]:
         """Elements whose text is not article text: captions, ad slots, asides, navigation (and all inside)."""
         excluded = [] if self.keep_captions else [caption for _, caption in self._pictures if caption is not None]
-        for el in self.root.iter():
-            if not isinstance(el.tag, str):
-                continue
+        for el in self._marked_elements:
             if el.tag == "nav" or (el.tag == "figcaption" and not self.keep_captions):
                 excluded.append(el)
             elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(el.text_content()) < _MAX_SLOT_TEXT:

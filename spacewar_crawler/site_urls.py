@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -62,9 +63,16 @@ _NON_LISTING_STEMS = frozenset(
 )
 
 
+@lru_cache(maxsize=1024)
 def slugify(name: str) -> str:
     """Section slug: lower-cased, runs of non-alphanumerics become one '-'."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@lru_cache(maxsize=4096)
+def _cleaned(url: str) -> str:
+    """w3lib's canonical form without tracking parameters; cached, as every page repeats its navigation links."""
+    return canonicalize_url(url_query_cleaner(url, TRACKING_PARAMS, remove=True))
 
 
 def _bare(host: str) -> str:
@@ -116,7 +124,7 @@ class SiteUrls:
 
     def canonical(self, url: str) -> str:
         """One spelling per page: no fragment or tracking query, sorted query, site's own host."""
-        url = canonicalize_url(url_query_cleaner(url, TRACKING_PARAMS, remove=True))
+        url = _cleaned(url)
         if self.is_on_site(url):
             parts = urlsplit(url)
             url = urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
