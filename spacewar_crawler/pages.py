@@ -22,8 +22,16 @@ from spacewar_crawler.dateline import (
     parse_iso_date,
     split_leading_dateline,
 )
-from spacewar_crawler.page_text import Block, Image, normalize_space, parse_document, subtree_elements, text_blocks
-from spacewar_crawler.site_urls import SiteUrls, slugify
+from spacewar_crawler.page_text import (
+    Block,
+    Image,
+    element_text,
+    normalize_space,
+    parse_document,
+    subtree_elements,
+    text_blocks,
+)
+from spacewar_crawler.site_urls import SiteUrls, may_be_article, slugify
 
 _BYLINE = re.compile(r"^by\s+(?P<who>\S.{0,150})$", re.IGNORECASE)
 _HEADER_DATE = re.compile(r"^date \d{4}-\d{2}-\d{2}$", re.IGNORECASE)
@@ -150,6 +158,8 @@ class SitePage:
                 label = block.text
                 continue
             for link in block.links:
+                if not may_be_article(link.href):
+                    continue  # most links of a page: ruled out before resolving them
                 url = self.absolute(link.href)
                 if url is None or url in seen or not self.urls.is_network_article(url):
                     continue
@@ -180,7 +190,7 @@ class ArticlePage(SitePage):
     @cached_property
     def title(self) -> str | None:
         for h1 in self.root.iter("h1"):
-            text = normalize_space(h1.text_content())
+            text = normalize_space(element_text(h1))
             if text and not any(a.tag in ("nav", "header") for a in h1.iterancestors()):
                 return text
         meta = self.meta("og:title", "twitter:title", "headline")
@@ -188,7 +198,7 @@ class ArticlePage(SitePage):
             return meta
         title_el = self.root.find(".//title")
         if title_el is not None:
-            return self._strip_site_name(normalize_space(title_el.text_content())) or None
+            return self._strip_site_name(normalize_space(element_text(title_el))) or None
         return None
 
     def _strip_site_name(self, title: str) -> str:
@@ -277,7 +287,7 @@ class ArticlePage(SitePage):
         for el in self._marked_elements:
             if el.tag == "nav" or (el.tag == "figcaption" and not self.keep_captions):
                 excluded.append(el)
-            elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(el.text_content()) < _MAX_SLOT_TEXT:
+            elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(element_text(el)) < _MAX_SLOT_TEXT:
                 # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.
                 excluded.append(el)
         return subtree_elements(excluded)
@@ -318,7 +328,7 @@ class ArticlePage(SitePage):
             if url is None:
                 continue
             caption_el = self._caption_element(image.element)
-            caption = normalize_space(caption_el.text_content()) if caption_el is not None else ""
+            caption = normalize_space(element_text(caption_el)) if caption_el is not None else ""
             pictures.append((Picture(url, caption or None), caption_el))
         return pictures
 

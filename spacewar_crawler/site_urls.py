@@ -43,6 +43,8 @@ TRACKING_PARAMS = (
 )
 
 _ARTICLE_PATH = re.compile(r"^/(?:reports/[^/]+|afp/[\w.-]+)\.html?$", re.IGNORECASE)
+# A URL without these (and without percent-escapes, which canonical forms may unquote) is no article.
+_ARTICLE_DIRECTORY = re.compile(r"/(?:reports|afp)/|%", re.IGNORECASE)
 _ROOT_PAGE_PATH = re.compile(r"^/[A-Za-z][\w-]*\.html?$")
 _NON_LISTING_STEMS = frozenset(
     {
@@ -79,9 +81,24 @@ def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+_SMN_DOMAIN_SET = frozenset(SMN_DOMAINS)
+
+
 def is_smn_host(host: str) -> bool:
-    host = host.lower()
-    return any(host == d or host.endswith("." + d) for d in SMN_DOMAINS)
+    """A Space Media Network host: one of SMN_DOMAINS (all registered names) or a subdomain of one."""
+    return ".".join(host.lower().rsplit(".", 2)[-2:]) in _SMN_DOMAIN_SET
+
+
+def may_be_article(href: str) -> bool:
+    """A cheap first test of a link (nothing resolved or parsed): False if it cannot lead to an article.
+
+    Only absolute and root-relative links are ruled out; one relative to its page is decided
+    once resolved.
+    """
+    href = href.strip()
+    if not href.startswith("/") and ":" not in href.split("/", 1)[0]:
+        return True
+    return bool(_ARTICLE_DIRECTORY.search(href))
 
 
 class SiteUrls:
