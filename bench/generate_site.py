@@ -1,9 +1,13 @@
 """Expand the test mirror into a large local site, deterministically from a seed.
 
 The 32 hand-made mirror pages stay as they are; N more articles are made from them (each
-keeps its template's markup era and boilerplate, with new title, URL, dateline and body,
-padded to 30-60 KB), filed over 8 sections whose listing pages hold 50 links each and
+keeps its template's markup era and boilerplate, with new title, URL, dateline and a body
+of 6-20 paragraphs), filed over 8 sections whose listing pages hold 50 links each and
 link to their older pages.
+
+Pages are padded to 30-60 KB the way the network's pages are heavy: inline ad-tag scripts
+in the head, ad slots, and a column of links to the sister sites' sections. `body_padding`
+pads with article paragraphs instead (bodies of 25-55 KB): a stress case for extraction.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ WORDS = [
     "strategic", "deterrence", "surveillance", "hypersonic", "cruise", "ballistic",
 ]  # fmt: skip
 PER_LISTING = 50
+SISTER_SITES = ["spacedaily", "terradaily", "marsdaily", "energy-daily", "gpsdaily", "spacemart", "sinodaily"]
+SISTER_SECTIONS = ["Launch_Pad", "Space_Industry", "Satellite_News", "Earth_Observation", "Energy_News", "Robotics"]
 
 
 def sentence(rng: random.Random) -> str:
@@ -77,7 +83,38 @@ def with_nav(page: str) -> str:
     return NAV[style].sub(lambda _: nav_links(style), page, count=1)
 
 
-def make_article(template: str, expected: dict, rng: random.Random, index: int, section: str) -> tuple[str, str]:
+def ad_script(rng: random.Random, size: int) -> str:
+    lines = ["<script>window.googletag = window.googletag || {cmd: []};"]
+    while sum(map(len, lines)) < size:
+        n = rng.randint(1000, 9999)
+        lines.append(
+            f"googletag.cmd.push(function() {{ googletag.defineSlot('/2110/smn_{n}', [[300, 250], [336, 280]], "
+            f"'div-gpt-ad-{n}').setTargeting('pos', '{rng.choice(WORDS)}').addService(googletag.pubads()); }});"
+        )
+    return "\n".join(lines) + "</script>\n"
+
+
+def sister_column(rng: random.Random, size: int) -> str:
+    links: list[str] = []
+    while sum(map(len, links)) < size:
+        site, section = rng.choice(SISTER_SITES), rng.choice(SISTER_SECTIONS)
+        links.append(f'<li><a href="https://www.{site}.com/{section}.html">{site} {section.replace("_", " ")}</a></li>')
+    return '<div class="smn-column"><ul>' + "".join(links) + "</ul></div>\n"
+
+
+def pad(page: str, rng: random.Random, target: int) -> str:
+    """Page furniture up to `target` bytes: head scripts, an ad slot, a sister-site column."""
+    missing = max(target - len(page), 0)
+    head = ad_script(rng, missing * 6 // 10)
+    image = '<img src="/ads/slot.gif" width="300" height="250">'
+    slot = f'<div class="ad-slot">{ad_script(rng, missing // 10)}{image}</div>\n'
+    tail = slot + sister_column(rng, missing - len(head) - len(slot))
+    return page.replace("</head>", head + "</head>", 1).replace("</body>", tail + "</body>", 1)
+
+
+def make_article(
+    template: str, expected: dict, rng: random.Random, index: int, section: str, body_padding: bool = False
+) -> tuple[str, str]:
     style = style_of(template)
     title = f"{sentence(rng)[:-1][:70]} {index}"
     name = re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")
@@ -92,12 +129,15 @@ def make_article(template: str, expected: dict, rng: random.Random, index: int, 
     paragraphs = expected["body"].split("\n\n")
     joiner = "<br><br>\n" if style == "A" else "</p>\n<p>"
     generated: list[str] = []
-    while len(page) + sum(len(p) for p in generated) < target:
-        generated.append(html.escape(paragraph(rng)))
+    if body_padding:
+        while len(page) + sum(len(p) for p in generated) < target:
+            generated.append(html.escape(paragraph(rng)))
+    else:
+        generated = [html.escape(paragraph(rng)) for _ in range(max(1, rng.randint(6, 20) - len(paragraphs) + 1))]
     for i, original in enumerate(paragraphs):
         replacement = joiner.join(generated) if i == 0 else html.escape(paragraph(rng))
         page = page.replace(html.escape(original), replacement, 1)
-    return path, with_nav(page)
+    return path, with_nav(page if body_padding else pad(page, rng, target))
 
 
 def listing_page(section: str, slug: str, links: list[tuple[str, str]], page_no: int, last: bool) -> str:
@@ -117,7 +157,7 @@ def listing_page(section: str, slug: str, links: list[tuple[str, str]], page_no:
     )
 
 
-def generate(out: Path, articles: int, seed: int) -> dict[str, int]:
+def generate(out: Path, articles: int, seed: int, body_padding: bool = False) -> dict[str, int]:
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -140,7 +180,7 @@ def generate(out: Path, articles: int, seed: int) -> dict[str, int]:
     for index in range(articles):
         section, slug = SECTIONS[index % len(SECTIONS)]
         template, expected, encoding = templates[index % len(templates)]
-        path, page = make_article(template, expected, rng, index, section)
+        path, page = make_article(template, expected, rng, index, section, body_padding)
         data = page.encode(encoding, errors="xmlcharrefreplace")
         (out / path.lstrip("/")).write_bytes(data)
         total_bytes += len(data)
@@ -163,8 +203,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--body-padding", action="store_true", help="pad with article text, not page furniture")
     args = parser.parse_args()
-    print(generate(args.out, args.articles, args.seed))
+    print(generate(args.out, args.articles, args.seed, args.body_padding))
 
 
 if __name__ == "__main__":
