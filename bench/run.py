@@ -339,11 +339,7 @@ def main() -> None:
         print("extraction ...", flush=True)
         results["extraction"] = bench_extraction(args.repeat, work / "large", work / "long")
         print("crawls ...", flush=True)
-        crawl: dict[str, list] = {
-            k: []
-            for k in ("bare", "off", "warc", "store", "ratio_off", "ratio_store", "warc_cost", "long_bare", "long_off",
-                      "ratio_long")
-        }  # fmt: skip
+        crawl: dict[str, list[CrawlRun]] = {k: [] for k in ("bare", "off", "warc", "store", "long_bare", "long_off")}
         with static_server(work / "large") as site:
             for i in range(args.repeat):
                 bare = bare_crawl(site, work / f"bare-{i}")
@@ -357,9 +353,6 @@ def main() -> None:
                     crawl["warc"].append(warc),
                     crawl["store"].append(store),
                 )
-                crawl["ratio_off"].append(off.pages_per_second / bare.pages_per_second)
-                crawl["ratio_store"].append(store.pages_per_second / bare.pages_per_second)
-                crawl["warc_cost"].append(warc.seconds / off.seconds)
                 print(
                     f"  run {i + 1}: bare {bare.pages_per_second:.0f} p/s, ours {off.pages_per_second:.0f} p/s, "
                     f"stored {store.pages_per_second:.0f} p/s, warc x{warc.seconds / off.seconds:.2f}",
@@ -370,7 +363,6 @@ def main() -> None:
                 bare = bare_crawl(site, work / f"long-bare-{i}")
                 off = our_crawl(site, work / f"long-off-{i}", None, WARC_ENABLED="0")
                 crawl["long_bare"].append(bare), crawl["long_off"].append(off)
-                crawl["ratio_long"].append(off.pages_per_second / bare.pages_per_second)
                 print(
                     f"  long bodies, run {i + 1}: bare {bare.pages_per_second:.0f} p/s,"
                     f" ours {off.pages_per_second:.0f} p/s",
@@ -401,11 +393,20 @@ def render(r: dict) -> str:
     bare_pps = median([x.pages_per_second for x in cr["bare"]])
     off_pps = median([x.pages_per_second for x in cr["off"]])
     store_pps = median([x.pages_per_second for x in cr["store"]])
-    ratio_off, ratio_store, warc_cost = median(cr["ratio_off"]), median(cr["ratio_store"]), median(cr["warc_cost"])
+
+    def paired(ours: str, baseline: str, measure: Callable[[CrawlRun, CrawlRun], float]) -> float:
+        """The median of one ratio per repetition: each run against the baseline run beside it."""
+        return median([measure(o, b) for o, b in zip(cr[ours], cr[baseline], strict=True)])
+
+    def speed(o: CrawlRun, b: CrawlRun) -> float:
+        return o.pages_per_second / b.pages_per_second
+
+    ratio_off, ratio_store = paired("off", "bare", speed), paired("store", "bare", speed)
+    warc_cost = paired("warc", "off", lambda o, b: o.seconds / b.seconds)
     memory_ratio = mem["large_mb"] / mem["small_mb"]
     storage_ratio = st[100] / st[1]
     long_bare = median([x.pages_per_second for x in cr["long_bare"]])
-    long_off, ratio_long = median([x.pages_per_second for x in cr["long_off"]]), median(cr["ratio_long"])
+    long_off, ratio_long = median([x.pages_per_second for x in cr["long_off"]]), paired("long_off", "long_bare", speed)
     server = mask_uri(r["args"]["mongo_uri"]) if r["args"]["mongo_uri"] else "the nx-27017 stand-in"
 
     def met(ok: bool) -> str:
