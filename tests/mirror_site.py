@@ -18,6 +18,13 @@ SITE = MIRROR / "site"
 EXPECTED = MIRROR / "expected"
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # A web server's listen backlog (nginx: 511), not socketserver's 5. With no download delay, Scrapy 2.19 starts
+    # every queued request of a site at once (up to CONCURRENT_REQUESTS), and when the accept thread lags, a full
+    # backlog drops the SYN: the client retransmits after 1 s, a spurious timeout where a test sets a 1 s limit.
+    request_queue_size = 128
+
+
 class MirrorServer:
     """Serves a copy of the mirror's files, with ETag/Last-Modified and 304s, and logs every request."""
 
@@ -30,7 +37,7 @@ class MirrorServer:
         self.requests: list[str] = []
         self.responses: list[tuple[str, int]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _HTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
