@@ -35,6 +35,9 @@ class MirrorServer:
         self.faults: dict[str, str] = {}
         self.latency = 0.0
         self.requests: list[str] = []
+        # The most requests the server was answering at one time: what "N requests at a time per site" means.
+        self.max_in_flight = 0
+        self._in_flight = 0
         self.responses: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._httpd = _HTTPServer(("127.0.0.1", 0), self._handler())
@@ -75,7 +78,16 @@ class MirrorServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = urlsplit(self.path).path
+                with server._lock:
+                    server._in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
+                try:
+                    self._serve(urlsplit(self.path).path)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
+
+            def _serve(self, path: str) -> None:
                 time.sleep(server.latency)
                 if path in server.faults and self._fault(path, server.faults[path]):
                     return

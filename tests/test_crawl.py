@@ -196,3 +196,19 @@ def test_unknown_section_fails_with_the_list_of_known_sections(section_crawl):
         "nuclear-weapons (Nuclear Weapons), missile-defense (Missile Defense), "
         "military-space (Military Space), military-technology (Military Technology)"
     ) in result.log
+
+
+@pytest.mark.parametrize("per_site", [2, 3])
+def test_no_more_requests_reach_the_site_at_once_than_the_per_site_limit(mirror_copy, tmp_path, per_site):
+    # Each answer takes 0.3 s and requests may start 0.05 s apart: the limit, not the delay, is what holds them back.
+    mirror_copy.latency = 0.3
+    result = run_crawl(
+        mirror_copy.url,
+        tmp_path,
+        "-a",
+        "section=nuclear-weapons",
+        settings={"MONGO_ENABLED": "0", "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": str(per_site)},
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(result.items) == 7
+    assert mirror_copy.max_in_flight == per_site
