@@ -356,6 +356,11 @@ class MongoArchive:
     def finish_run(self, run: Mapping[str, Any]) -> None:
         self.crawl_runs.replace_one({"_id": run["_id"]}, dict(run), upsert=True)
 
+    def fetch_failures(self) -> list[dict[str, Any]]:
+        """Every recorded failure to fetch a page (url, reason, time), oldest first."""
+        fields = {"_id": 0, "url": 1, "reason": 1, "time": 1}
+        return list(self.rejects.find({"reason": {"$regex": "^fetch_failed: "}}, fields).sort([("time", ASCENDING)]))
+
     def add_rejects(self, rejects: list[Mapping[str, Any]]) -> None:
         if rejects:
             self.rejects.insert_many([dict(r) for r in rejects], ordered=False)

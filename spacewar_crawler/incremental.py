@@ -1,10 +1,14 @@
-"""What makes a scheduled run cheap: archived articles are not fetched again, and a resumed
-run (JOBDIR) neither loses work that was in flight nor fetches an article twice."""
+"""What makes a scheduled run cheap and complete: archived articles are not fetched again,
+articles that a passing fault kept out are asked for again, and a resumed run (JOBDIR)
+neither loses work that was in flight nor fetches an article twice."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +25,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ARTICLE_META = "spacewar_article"
+# Failures that the next run would meet again: the page is gone or forbidden, or the site loops.
+# Anything else (5xx, 408, 429, timeouts, broken connections) may pass.
+_LASTING_FAILURE = re.compile(r"fetch_failed: (http_4(?!08|29)\d\d|redirect_loop|too_many_redirects)")
+
+
+def articles_to_retry(
+    failures: Iterable[Mapping[str, Any]], archived: frozenset[str], is_article: Callable[[str], bool], max_runs: int
+) -> list[str]:
+    """Articles worth another try: not archived, last failure one that may pass, fewer than `max_runs` failures.
+
+    `failures` are the archive's fetch failures (url, reason), oldest first, one per run that failed.
+    """
+    failed_runs: Counter[str] = Counter()
+    last_reason: dict[str, str] = {}
+    for failure in failures:
+        url = failure["url"]
+        if url and url not in archived and is_article(url):
+            failed_runs[url] += 1
+            last_reason[url] = failure["reason"]
+    return [
+        url for url, runs in failed_runs.items() if runs < max_runs and not _LASTING_FAILURE.fullmatch(last_reason[url])
+    ]
 
 
 class SkippedArticle(IgnoreRequest):

@@ -48,6 +48,10 @@ EXTENSIONS = {
 # RSS feeds (paths under base_url) read as a start source unless `-a feeds=0`.
 SPACEWAR_FEEDS = ["spacewar.xml", "missiledefense.xml", "Military_Technology.xml", "news/miltech-n.xml"]
 
+# An article that could not be fetched for a reason that may pass (5xx, timeout, broken
+# connection) is asked for again by later full runs until it has failed in this many runs.
+SPACEWAR_RETRY_FAILED_RUNS = 3
+
 # The raw archive: every fetched article as WARC request/response records (see README).
 WARC_ENABLED = True
 WARC_DIR = "data/warc"

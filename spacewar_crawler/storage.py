@@ -29,6 +29,7 @@ from spacewar_crawler.archive import (
     utc_now,
 )
 from spacewar_crawler.embedded_mongo import EmbeddedMongo
+from spacewar_crawler.incremental import articles_to_retry
 from spacewar_crawler.items import ArticleItem
 from spacewar_crawler.signals import archive_opened, listing_fetched
 from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls
@@ -88,6 +89,7 @@ class MongoArchivePipeline:
         self.batch_size = settings.getint("MONGO_BATCH_SIZE")
         self.flush_interval = settings.getfloat("MONGO_FLUSH_INTERVAL")
         self.retry_seconds = settings.getfloat("MONGO_RETRY_SECONDS")
+        self.retry_failed_runs = settings.getint("SPACEWAR_RETRY_FAILED_RUNS")
         self.run_id = f"{utc_now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         self.spill = SpillFile(Path(settings.get("MONGO_SPILL_DIR")) / f"spill-{self.run_id}.jsonl")
         self.archive: MongoArchive | None = None
@@ -134,11 +136,20 @@ class MongoArchivePipeline:
             "finish_reason": None,
         }
         await maybe_deferred_to_future(threads.deferToThread(self.archive.start_run, self._run))
-        site = SiteUrls(self._run["args"].get("base_url") or DEFAULT_BASE_URL).host
-        archived, validators = await maybe_deferred_to_future(
-            threads.deferToThread(lambda: (self.archive.archived_urls(site), self.archive.listing_validators()))
+        site = SiteUrls(self._run["args"].get("base_url") or DEFAULT_BASE_URL)
+        archived, validators, failures = await maybe_deferred_to_future(
+            threads.deferToThread(
+                lambda: (
+                    self.archive.archived_urls(site.host),
+                    self.archive.listing_validators(),
+                    self.archive.fetch_failures(),
+                )
+            )
         )
-        self.crawler.signals.send_catch_log(archive_opened, archived_urls=archived, listing_validators=validators)
+        retry = articles_to_retry(failures, archived, site.is_article, self.retry_failed_runs)
+        self.crawler.signals.send_catch_log(
+            archive_opened, archived_urls=archived, listing_validators=validators, retry_urls=retry
+        )
         self._loop = task.LoopingCall(self._flush)
         self._loop.start(self.flush_interval, now=False)
 

@@ -48,6 +48,8 @@ class CrawlSummary:
             f"{n('articles/unchanged')} unchanged, {n('articles/skipped_archived')} skipped as archived",
             "  dropped: " + (", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items())) or "none"),
         ]
+        if n("articles/retried"):
+            lines.insert(4, f"  asked for again after failing in an earlier run: {n('articles/retried')}")
         if n("storage/spilled"):
             lines.append(f"  NOT STORED: {n('storage/spilled')} items spilled (see the replay line above)")
         if reason == "finished" and not n("articles/new") and not n("articles/changed"):

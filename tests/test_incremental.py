@@ -8,6 +8,8 @@ import sys
 import pytest
 from pymongo import MongoClient
 
+from spacewar_crawler.incremental import articles_to_retry
+from spacewar_crawler.site_urls import SiteUrls
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
 
@@ -46,6 +48,7 @@ def add_article(root, name, title, dateline="Vandenberg CA (SPX) May 16, 2025"):
 
 def link_from_listing(root, listing, paths_and_titles):
     html = (root / listing).read_text()
+    assert '<h1 class="section-title">' in html, f"{listing} has no place for teasers"
     links = "".join(f'<div class="teaser"><h2><a href="{p}">{t}</a></h2></div>\n' for p, t in paths_and_titles)
     (root / listing).write_text(html.replace('<h1 class="section-title">', links + '<h1 class="section-title">', 1))
 
@@ -88,6 +91,99 @@ def test_new_articles_on_one_listing_are_the_only_articles_fetched(mirror_copy, 
     assert db.articles.count_documents({}) == 34
     assert db.articles.find_one({"_id": mirror_copy.url + new[0][1:]})["title"] == "Space Force tests refuelling"
     assert result.stats["spacewar/articles/new"] == 2
+
+
+SITE = SiteUrls("https://www.spacewar.com/")
+STORY = "https://www.spacewar.com/reports/Story_999.html"
+
+
+@pytest.mark.parametrize(
+    ("reason", "retried"),
+    [
+        ("http_503", True),
+        ("http_500", True),
+        ("http_408", True),
+        ("http_429", True),
+        ("DownloadTimeoutError", True),
+        ("ResponseDataLossError", True),
+        ("ConnectionRefusedError", True),
+        ("http_404", False),
+        ("http_410", False),
+        ("http_403", False),
+        ("redirect_loop", False),
+        ("too_many_redirects", False),
+    ],
+)
+def test_only_failures_that_may_pass_are_retried(reason, retried):
+    failures = [{"url": STORY, "reason": f"fetch_failed: {reason}"}]
+    assert articles_to_retry(failures, frozenset(), SITE.is_article, 3) == ([STORY] if retried else [])
+
+
+def test_retry_follows_the_last_failure_and_stops_at_the_run_limit():
+    def failed(*reasons):
+        return [{"url": STORY, "reason": f"fetch_failed: {r}"} for r in reasons]
+
+    assert articles_to_retry(failed("http_503", "http_404"), frozenset(), SITE.is_article, 3) == []
+    assert articles_to_retry(failed("http_404", "http_503"), frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry(failed("http_503", "http_503"), frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry(failed("http_503", "http_503", "http_503"), frozenset(), SITE.is_article, 3) == []
+    assert articles_to_retry(failed("http_503"), frozenset(), SITE.is_article, 0) == []
+
+
+def test_archived_and_other_sites_articles_are_not_retried():
+    other = "https://www.spacedaily.com/reports/Story_999.html"
+    failures = [{"url": u, "reason": "fetch_failed: http_503"} for u in (STORY, other, None)]
+    assert articles_to_retry(failures, frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry(failures, frozenset({STORY}), SITE.is_article, 3) == []
+
+
+GONE = "/reports/Hypersonic_glide_vehicle_test_fails_over_Pacific_999.html"  # a listing link that answers 404
+
+
+def test_article_a_passing_fault_kept_out_is_asked_for_again_though_its_listing_is_unchanged(
+    mirror_copy, tmp_path, mongo_uri, db_name
+):
+    path = add_article(mirror_copy.root, "Busy_server_story_999.html", "Busy server story")
+    link_from_listing(mirror_copy.root, "Military_Space.html", [(path, "Busy server story")])
+    mirror_copy.faults[path] = "status:503"
+    first = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
+    assert first.returncode == 0, first.log[-3000:]
+    assert mirror_copy.requested(path) == 3
+    db = MongoClient(mongo_uri)[db_name]
+    assert db.articles.count_documents({}) == 32
+    # A section run keeps to its listings, which are unchanged: no retries there.
+    mirror_copy.clear_log()
+    crawl(mirror_copy, tmp_path, mongo_uri, db_name, "-a", "section=military-space")
+    assert article_paths(mirror_copy.requests) == []
+    del mirror_copy.faults[path]
+    mirror_copy.clear_log()
+    second = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
+    assert second.returncode == 0, second.log[-3000:]
+    assert article_paths(mirror_copy.requests) == [path]  # not GONE: a 404 is not a passing fault
+    assert mirror_copy.statuses("/Military_Space.html") == [304]
+    assert second.stats["spacewar/articles/retried"] == 1
+    assert "  asked for again after failing in an earlier run: 1" in second.log
+    assert db.articles.find_one({"_id": mirror_copy.url + path[1:]})["title"] == "Busy server story"
+    mirror_copy.clear_log()
+    third = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
+    assert article_paths(mirror_copy.requests) == []
+    assert "spacewar/articles/retried" not in third.stats
+
+
+def test_article_that_keeps_failing_is_given_up_after_the_set_number_of_runs(
+    mirror_copy, tmp_path, mongo_uri, db_name
+):
+    path = add_article(mirror_copy.root, "Broken_server_story_999.html", "Broken server story")
+    link_from_listing(mirror_copy.root, "Military_Space.html", [(path, "Broken server story")])
+    mirror_copy.faults[path] = "status:500"
+    runs = []
+    for _ in range(3):
+        mirror_copy.clear_log()
+        crawl(mirror_copy, tmp_path, mongo_uri, db_name, settings={"SPACEWAR_RETRY_FAILED_RUNS": "2"})
+        runs.append(mirror_copy.requested(path))
+    assert runs == [3, 3, 0]
+    rejects = MongoClient(mongo_uri)[db_name].rejects.find({"url": mirror_copy.url + path[1:]})
+    assert [r["reason"] for r in rejects] == ["fetch_failed: http_500", "fetch_failed: http_500"]
 
 
 def test_refresh_refetches_archived_articles(mirror, tmp_path, mongo_uri, db_name):

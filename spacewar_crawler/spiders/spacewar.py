@@ -38,7 +38,8 @@ class SpacewarSpider(scrapy.Spider):
     Arguments (`-a`): `base_url` (site root), `section` (slug or display name: crawl one
     section), `refresh=1` (fetch archived articles again), `feeds=0` (no RSS start pages).
     Archived articles are skipped before they are scheduled; listing pages are asked for
-    with the validators of the last finished run, and a 304 counts as "unchanged".
+    with the validators of the last finished run, and a 304 counts as "unchanged". A full
+    run also asks again for articles that earlier runs failed to fetch (see storage).
     """
 
     name = "spacewar"
@@ -61,6 +62,7 @@ class SpacewarSpider(scrapy.Spider):
         self.feeds = _flag(feeds) and self.section_slug is None
         self.archived: frozenset[str] = frozenset()
         self.listing_validators: dict[str, dict[str, str]] = {}
+        self.retry_urls: list[str] = []
         self._scheduled: set[str] = set()
         self.feed_dates: dict[str, str] = {}
         self.keep_captions = False
@@ -72,9 +74,12 @@ class SpacewarSpider(scrapy.Spider):
         crawler.signals.connect(spider.archive_opened, signal=archive_opened)
         return spider
 
-    def archive_opened(self, archived_urls: frozenset[str], listing_validators: dict[str, dict[str, str]]) -> None:
+    def archive_opened(
+        self, archived_urls: frozenset[str], listing_validators: dict[str, dict[str, str]], retry_urls: list[str]
+    ) -> None:
         self.archived = archived_urls
         self.listing_validators = listing_validators
+        self.retry_urls = retry_urls
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_error)
@@ -84,6 +89,14 @@ class SpacewarSpider(scrapy.Spider):
                 yield scrapy.Request(
                     urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error, priority=10
                 )
+        if not self.section_slug:
+            # Articles an earlier run could not fetch: their listing may answer 304 now, or only an
+            # archived article linked to them.
+            for url in self.retry_urls:
+                request = self._article_request(url, None)
+                if request is not None:
+                    self._count("articles/retried")
+                    yield request
 
     def _count(self, key: str, value: int = 1) -> None:
         assert self.crawler.stats is not None
