@@ -38,7 +38,7 @@ def write_reliability_report(rows: list[dict]) -> None:
     lines = [
         "# Reliability: the fault suite's measurements",
         "",
-        "Written by `tests/test_faults.py` (and the storage and resume tests) on every full run of the",
+        "Written by `tests/test_faults.py` (and the storage, resume and retry tests) on every full run of the",
         "test suite; each row is one fault tried against the real crawl, the test mirror and the MongoDB",
         "stand-in. *expected*: articles that should end up archived; *stored*: found in the archive",
         "after the run (and after `replay` where the row says so); *spilled*: items written to the",

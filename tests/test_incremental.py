@@ -12,6 +12,7 @@ from spacewar_crawler.incremental import articles_to_retry
 from spacewar_crawler.site_urls import SiteUrls
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
+from tests.reliability_report import row
 
 SECTION_LISTINGS = {
     "/Superpowers.html",
@@ -141,7 +142,7 @@ GONE = "/reports/Hypersonic_glide_vehicle_test_fails_over_Pacific_999.html"  # a
 
 
 def test_article_a_passing_fault_kept_out_is_asked_for_again_though_its_listing_is_unchanged(
-    mirror_copy, tmp_path, mongo_uri, db_name
+    mirror_copy, tmp_path, mongo_uri, db_name, reliability
 ):
     path = add_article(mirror_copy.root, "Busy_server_story_999.html", "Busy server story")
     link_from_listing(mirror_copy.root, "Military_Space.html", [(path, "Busy server story")])
@@ -165,6 +166,17 @@ def test_article_a_passing_fault_kept_out_is_asked_for_again_though_its_listing_
     assert "  asked for again after failing in an earlier run: 1" in second.log
     stored = db.articles.find_one({"_id": mirror_copy.url + path[1:]})
     assert (stored["title"], stored["section"]) == ("Busy server story", "Military Space")
+    reliability.append(
+        row(
+            "network",
+            "article answers 503 in one run; its listing answers 304 in the next",
+            "asked for again by the next full run",
+            "stored by the next run (1 request)",
+            1,
+            1,
+            0,
+        )
+    )
     mirror_copy.clear_log()
     third = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
     assert article_paths(mirror_copy.requests) == []
@@ -172,7 +184,7 @@ def test_article_a_passing_fault_kept_out_is_asked_for_again_though_its_listing_
 
 
 def test_article_that_keeps_failing_is_given_up_after_the_set_number_of_runs(
-    mirror_copy, tmp_path, mongo_uri, db_name
+    mirror_copy, tmp_path, mongo_uri, db_name, reliability
 ):
     path = add_article(mirror_copy.root, "Broken_server_story_999.html", "Broken server story")
     link_from_listing(mirror_copy.root, "Military_Space.html", [(path, "Broken server story")])
@@ -185,6 +197,17 @@ def test_article_that_keeps_failing_is_given_up_after_the_set_number_of_runs(
     assert runs == [3, 3, 0]
     rejects = MongoClient(mongo_uri)[db_name].rejects.find({"url": mirror_copy.url + path[1:]})
     assert [r["reason"] for r in rejects] == ["fetch_failed: http_500", "fetch_failed: http_500"]
+    reliability.append(
+        row(
+            "network",
+            "article answers 500 in every run (SPACEWAR_RETRY_FAILED_RUNS=2)",
+            "asked for in 2 runs, then given up; each failure in rejects",
+            f"requests per run: {', '.join(map(str, runs))}",
+            0,
+            0,
+            0,
+        )
+    )
 
 
 def test_refresh_refetches_archived_articles(mirror, tmp_path, mongo_uri, db_name):
