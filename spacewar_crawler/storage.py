@@ -232,7 +232,8 @@ class MongoArchivePipeline:
             await maybe_deferred_to_future(DeferredList(list(self._pending)))
         self.stats.set_value("spacewar/storage/retries", self.counts["retries"])
         run = {**self._run, "finished_at": utc_now(), "finish_reason": reason, "counts": self._run_counts()}
-        # Listing validators only move after a complete run: a 304 must mean "all of it stored".
+        # Listing validators only move after a complete run: what a 304 then hides is stored, or is a
+        # fetch failure in `rejects` that the next full runs ask for again.
         complete = reason == "finished" and not self.spill.count
         try:
             await maybe_deferred_to_future(threads.deferToThread(self.archive.finish_run, run))
