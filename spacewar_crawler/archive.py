@@ -357,8 +357,8 @@ class MongoArchive:
         self.crawl_runs.replace_one({"_id": run["_id"]}, dict(run), upsert=True)
 
     def fetch_failures(self) -> list[dict[str, Any]]:
-        """Every recorded failure to fetch a page (url, reason, time), oldest first."""
-        fields = {"_id": 0, "url": 1, "reason": 1, "time": 1}
+        """Every recorded failure to fetch a page (url, reason), oldest first."""
+        fields = {"_id": 0, "url": 1, "reason": 1}
         return list(self.rejects.find({"reason": {"$regex": "^fetch_failed: "}}, fields).sort([("time", ASCENDING)]))
 
     def add_rejects(self, rejects: list[Mapping[str, Any]]) -> None:

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ARTICLE_META = "spacewar_article"
-# Failures that the next run would meet again: the page is gone or forbidden, or the site loops.
-# Anything else (5xx, 408, 429, timeouts, broken connections) may pass.
+# Failures (reasons as the spider records them) that the next run would meet again: the page is
+# gone or forbidden, or the site loops. Anything else (5xx, 408, 429, timeouts, broken connections) may pass.
 _LASTING_FAILURE = re.compile(r"fetch_failed: (http_4(?!08|29)\d\d|redirect_loop|too_many_redirects)")
 
 
