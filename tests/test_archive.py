@@ -141,6 +141,21 @@ def test_stored_document_reads_back_as_the_item_it_came_from(archive):
     assert back == item
 
 
+def test_fetch_failures_are_read_oldest_first_without_other_rejects(archive):
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    archive.add_rejects(
+        [
+            {"url": "u", "reason": "fetch_failed: http_404", "time": at.replace(hour=2), "run_id": "r3"},
+            {"url": "u", "reason": "fetch_failed: http_503", "time": at, "run_id": "r1"},
+            {"url": "u", "reason": "missing_body", "time": at.replace(hour=1), "run_id": "r2"},
+        ]
+    )
+    assert archive.fetch_failures() == [
+        {"url": "u", "reason": "fetch_failed: http_503"},
+        {"url": "u", "reason": "fetch_failed: http_404"},
+    ]
+
+
 def test_unreachable_server_raises_a_clear_error_with_the_password_masked():
     uri = f"mongodb://crawler:s3cret@127.0.0.1:{free_port()}/"
     with pytest.raises(ArchiveUnavailable) as raised:
