@@ -33,10 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from bench.generate_site import generate  # noqa: E402
 from spacewar_crawler.archive import ArticleQuery, MongoArchive, mask_uri, to_document  # noqa: E402
-from spacewar_crawler.boilerplate import BoilerplateStripper  # noqa: E402
-from spacewar_crawler.items import content_hash  # noqa: E402
+from spacewar_crawler.items import ArticleItem, content_hash  # noqa: E402
 from spacewar_crawler.page_text import decode_html  # noqa: E402
-from spacewar_crawler.pages import ArticlePage  # noqa: E402
+from spacewar_crawler.pages import extract_article  # noqa: E402
 
 MIRROR = REPO / "tests" / "mirror"
 CRAWL_SETTINGS = {
@@ -177,7 +176,9 @@ def f1(predicted: str, gold: str) -> float:
 
 
 def ours_extract(content: bytes, url: str) -> str:
-    return BoilerplateStripper().clean_body(ArticlePage(content, url).body)
+    """The whole extraction path, as the crawl runs it: the finished, cleaned item."""
+    item = extract_article(content, url).result
+    return item.body or "" if isinstance(item, ArticleItem) else ""
 
 
 def trafilatura_extract(content: bytes, url: str) -> str:

@@ -19,8 +19,11 @@ _DATE = rf"{_MONTH}\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})"
 # Place: starts with a letter, no brackets, short. Agency: a short bracketed name.
 _DATELINE = rf"(?P<place>[^\W\d_][^()\n]{{0,60}}?)\s*(?:\((?P<agency>[^()]{{1,30}})\))?\s*,?\s+{_DATE}"
 _DATELINE_LINE = re.compile(rf"^{_DATELINE}$", re.IGNORECASE)
+# The text may follow after a dash ("May 12, 2025 - Russia ...") or straight after the date, as real
+# teasers print it ("Feb 3, 2026 Elon Musk said ..."): then it starts with a capital or a quote.
 _DATELINE_LEAD = re.compile(
-    rf"^(?P<dateline>{_DATELINE})\s+[-\u2013\u2014]+\s+(?P<rest>\S.*)$", re.IGNORECASE | re.DOTALL
+    rf"^(?P<dateline>{_DATELINE})(?:\s+[-\u2013\u2014]+\s+|\s+(?=(?-i:[A-Z0-9])|[\"'\u201c\u2018]))(?P<rest>\S.*)$",
+    re.IGNORECASE | re.DOTALL,
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
 
@@ -67,7 +70,7 @@ def parse_dateline(line: str) -> Dateline | None:
 
 
 def split_leading_dateline(paragraph: str) -> tuple[Dateline, str] | None:
-    """A paragraph that opens with a dateline ('Moscow (AFP) May 12, 2025 - Russia ...')."""
+    """A paragraph that opens with a dateline ('Moscow (AFP) May 12, 2025 - Russia ...', '... 2026 Elon Musk')."""
     match = _DATELINE_LEAD.match(paragraph.strip())
     if not match:
         return None

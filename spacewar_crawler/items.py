@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from spacewar_crawler.site_urls import slugify
-
 
 @dataclass
 class ArticleItem:
@@ -31,13 +29,10 @@ class ArticleItem:
     warc_file: str | None = None
     """Where the fetched page is kept (WARC_DIR), and the offset of its response record."""
     warc_offset: int | None = None
-
-    def fill_gaps(self, *, section: str | None, published: str | None) -> None:
-        """What the page does not say, from what the crawl knew: the listing's section, the feed's date."""
-        if self.section is None and section:
-            self.section, self.section_slug = section, slugify(section)
-        if self.published is None:
-            self.published = published
+    layout: str | None = None
+    """The page layout the article was read with (`unknown`: the generic path); see layouts.py."""
+    warnings: list[str] = field(default_factory=list)
+    """What extraction noticed (no byline, date from a fallback, ...); see quality.WARNINGS."""
 
 
 @dataclass

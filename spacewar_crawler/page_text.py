@@ -66,6 +66,8 @@ _SINGLE_BYTE = frozenset({"cp1252", "iso8859-1", "latin-1", "iso8859-15"})
 # Characters lxml refuses (NUL, other C0 controls); they carry no text.
 _XML_INCOMPATIBLE_CHARS = (*map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]), "\ufffe", "\uffff")
 _XML_INCOMPATIBLE = re.compile(f"[{re.escape(''.join(_XML_INCOMPATIBLE_CHARS))}]")
+# "short-\n range": a word the source wrapped after its hyphen, joined again.
+_LINE_BREAK_HYPHEN = re.compile(r"(?<=[^\W\d_])-[ \t]*\r?\n\s*(?=\w)")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
 
 
@@ -98,6 +100,8 @@ class Block:
     element: lxml_html.HtmlElement
     """The element whose own text (or tail) opened the block."""
     links: list[Link] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    """The raw text pieces the block was built from, one per text node: where markup divided it."""
 
 
 def decode_html(content: str | bytes, content_type: str | None = None) -> str:
@@ -178,9 +182,12 @@ class _BlockBuilder:
         self.images.append(Image(src, element, len(self.blocks) + (1 if has_text else 0)))
 
     def flush(self) -> None:
-        text = normalize_space("".join(self._parts))
+        raw = "".join(self._parts)
+        if "-\n" in raw or "- \n" in raw:
+            raw = _LINE_BREAK_HYPHEN.sub("-", raw)
+        text = normalize_space(raw)
         if text and self._element is not None:
-            self.blocks.append(Block(text, self._element, self._links))
+            self.blocks.append(Block(text, self._element, self._links, self._parts.copy()))
             self._links = []
         self._parts.clear()
         self._element = None

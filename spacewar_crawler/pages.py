@@ -7,21 +7,34 @@ tags and text patterns, so a layout the parser has not seen still parses.
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from lxml import html as lxml_html
 
-from spacewar_crawler.boilerplate import ends_article, is_boilerplate
+from spacewar_crawler.boilerplate import BoilerplateStripper, ends_article, is_boilerplate
 from spacewar_crawler.dateline import (
     Dateline,
     parse_dateline,
     parse_iso_date,
     split_leading_dateline,
 )
+from spacewar_crawler.header import (
+    BYLINE,
+    HEADER_DATE,
+    HeaderParts,
+    comparable,
+    is_label,
+    piece_bounds,
+    read_header_line,
+)
+from spacewar_crawler.items import ArticleItem, RejectedPage, content_hash
+from spacewar_crawler.layouts import Layout, detect_layout
 from spacewar_crawler.page_text import (
     Block,
     Image,
@@ -31,19 +44,34 @@ from spacewar_crawler.page_text import (
     subtree_elements,
     text_blocks,
 )
+from spacewar_crawler.quality import (
+    BODY_STARTS_WITH_HEADLINE,
+    DATE_FROM_FALLBACK,
+    HEADER_IN_BODY,
+    LAYOUT_UNKNOWN,
+    NO_BYLINE,
+    NO_DATE,
+    NO_DATELINE,
+    NO_SECTION,
+    SHORT_BODY,
+    UNKNOWN_LAYOUT,
+)
 from spacewar_crawler.site_urls import SiteUrls, may_be_article, slugify
 
-_BYLINE = re.compile(r"^by\s+(?P<who>\S.{0,150})$", re.IGNORECASE)
-_HEADER_DATE = re.compile(r"^date \d{4}-\d{2}-\d{2}$", re.IGNORECASE)
+logger = logging.getLogger(__name__)
+
 _NAV_MARK = re.compile(r"(?:^|[\s_-])(?:nav|navbar|navigation|menu)(?:$|[\s_-])", re.IGNORECASE)
 _AD_MARK = re.compile(r"(?:^|[\s_-])(?:ad|ads|ad-slot|advert|advertisement|sponsor|banner)(?:$|[\s_-])", re.IGNORECASE)
-_CAPTION_MARK = re.compile(r"caption", re.IGNORECASE)
+_CAPTION_MARK = re.compile(
+    r"caption|(?:^|[\s_-])(?:cap|credit|legend|photo-?text|img-?note|image-?text)(?:$|[\s_-])", re.IGNORECASE
+)
 _SITE_GRAPHIC = re.compile(r"logo|spacer|icon|button|pixel|/ads?/|banner|sprite", re.IGNORECASE)
 _OLDER_LINK = re.compile(r"\b(?:older|previous|earlier|archive|next page|more .* news)\b", re.IGNORECASE)
 _READ_MORE = re.compile(r"^(?:read more|more|full story)\W*$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
-_MAX_HEADER_BLOCKS = 4
+_MAX_HEADER_BLOCKS = 8
+_MIN_NAV_LINKS = 4
 _MAX_SLOT_TEXT = 300
 
 
@@ -69,13 +97,6 @@ def _ancestors_and_self(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement
     chain = [el]
     chain.extend(el.iterancestors())
     return chain
-
-
-def _is_label(text: str) -> bool:
-    """A short upper-case line such as 'SUPERPOWERS': a section or group label."""
-    if not 0 < len(text) <= 40 or text.upper() != text:
-        return False
-    return sum(c.isalpha() for c in text) >= 3
 
 
 def _link_only(block: Block) -> bool:
@@ -121,8 +142,28 @@ class SitePage:
     def nav_blocks(self) -> frozenset[int]:
         """Indexes of the blocks inside the navigation bar."""
         bars = [el for el in self._marked_elements if el.tag == "nav" or _NAV_MARK.search(_classes(el))]
+        if not bars and (unmarked := self._unmarked_nav_bar()) is not None:
+            bars = [unmarked]
         inside = subtree_elements(bars)
         return frozenset(i for i, block in enumerate(self.blocks) if block.element in inside)
+
+    def _unmarked_nav_bar(self) -> lxml_html.HtmlElement | None:
+        """A navigation bar that no tag or class names: the first element made mostly of links to section pages."""
+        listing_links = []
+        for link in self.root.iter("a"):
+            url = self.absolute(link.get("href") or "") if link.get("href") else None
+            if url and self.urls.is_listing_candidate(url):
+                listing_links.append(link)
+        if len(listing_links) < _MIN_NAV_LINKS:
+            return None
+        chosen = set(listing_links)
+        for ancestor in listing_links[0].iterancestors():
+            links = [a for a in ancestor.iter("a") if a in chosen]
+            if len(links) >= _MIN_NAV_LINKS:
+                link_text = sum(len(normalize_space(element_text(a))) for a in links)
+                own_text = len(normalize_space(element_text(ancestor)))
+                return ancestor if link_text >= 0.6 * own_text else None
+        return None
 
     @cached_property
     def sections(self) -> dict[str, str]:
@@ -149,12 +190,16 @@ class SitePage:
                 return name
         return None
 
-    def article_links(self, start: int = 0, end: int | None = None) -> list[LinkedArticle]:
-        """Network article links in blocks[start:end], once each, with the label above them."""
+    def article_links(
+        self, start: int = 0, end: int | None = None, skip: set[lxml_html.HtmlElement] | None = None
+    ) -> list[LinkedArticle]:
+        """Network article links in blocks[start:end] (but not in `skip`), once each, with the label above them."""
         seen: dict[str, LinkedArticle] = {}
         label: str | None = None
         for block in self.blocks[start:end]:
-            if not block.links and _is_label(block.text):
+            if skip and block.element in skip:
+                continue
+            if not block.links and is_label(block.text):
                 label = block.text
                 continue
             for link in block.links:
@@ -170,36 +215,95 @@ class SitePage:
 
     def header_date(self) -> date | None:
         for block in self.blocks[:20]:
-            if _HEADER_DATE.match(block.text):
+            if HEADER_DATE.match(block.text):
                 return parse_iso_date(block.text)
         return None
+
+
+@dataclass(frozen=True)
+class ParserOptions:
+    """How articles are read, from settings, read once per run: `keep_captions` keeps image captions in the body."""
+
+    keep_captions: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ParserOptions:
+        """From Scrapy settings (anything with `getbool`)."""
+        return cls(keep_captions=settings.getbool("KEEP_IMAGE_CAPTIONS"))
+
+
+@dataclass(frozen=True)
+class CrawlHints:
+    """What the crawl knew of a page before reading it: used only where the page itself says nothing."""
+
+    section: str | None = None
+    """The section of the listing or RELATED CONTENT group that linked to the page."""
+    published: str | None = None
+    """A date from a feed item (ISO)."""
+
+
+@dataclass(frozen=True)
+class Header:
+    parts: HeaderParts
+    start: int
+    """The first block of the header (the first printed headline, when it was found)."""
+    body_start: int
+    lead_rest: str | None
+    """The body's first paragraph, where the header's last line ran on into it."""
+
+
+_STRIPPER = BoilerplateStripper()
+# The ad sizes of the IAB standard and the network's own slots: images of these sizes are ads.
+AD_SIZES = frozenset(
+    {
+        (728, 90), (300, 250), (160, 600), (468, 60), (120, 600), (300, 600), (336, 280), (250, 250),
+        (200, 200), (320, 50), (320, 100), (970, 90), (970, 250), (234, 60), (125, 125), (120, 240),
+        (180, 150), (300, 100), (88, 31), (120, 90), (120, 60), (300, 50), (728, 250),
+    }
+)  # fmt: skip
+_SIZE_IN_NAME = re.compile(r"(?<!\d)(\d{2,3})x(\d{2,3})(?!\d)")
+_AD_LINK = re.compile(
+    r"doubleclick|googlesyndication|adserv|adclick|/click|clickthrough|/ads?[/.?]|[?&](?:ad|banner)(?:id)?=|//ads?\.",
+    re.IGNORECASE,
+)
+_CAPTION_TAGS = frozenset({"span", "font", "i", "em", "small", "cite", "figcaption"})
+_SHORT_BODY = 300
 
 
 class ArticlePage(SitePage):
     """An article page: title, section, byline, dateline, body, images and related links.
 
-    `keep_captions`: image captions stay in the body as paragraphs (off by default).
+    `to_item()` gives the finished, cleaned item (or the reason there is none); the
+    properties are the parts it is made of.
     """
 
     def __init__(
-        self, content: str | bytes, url: str, content_type: str | None = None, *, keep_captions: bool = False
+        self, content: str | bytes, url: str, content_type: str | None = None, options: ParserOptions | None = None
     ) -> None:
         super().__init__(content, url, content_type)
-        self.keep_captions = keep_captions
+        self.options = options or ParserOptions()
 
     @cached_property
-    def title(self) -> str | None:
+    def layout(self) -> Layout | None:
+        return detect_layout(self.root)
+
+    @cached_property
+    def _title_candidates(self) -> list[str]:
+        """Headline texts, most trusted first: the layout's headline, h1, then meta and <title>."""
+        site_name = (self.meta("og:site_name") or "").casefold()
+        found: list[str] = []
+        if self.layout is not None:
+            found.extend(normalize_space(text) for text in self.layout.headline_texts(self.root))
         for h1 in self.root.iter("h1"):
             text = normalize_space(element_text(h1))
-            if text and not any(a.tag in ("nav", "header") for a in h1.iterancestors()):
-                return text
-        meta = self.meta("og:title", "twitter:title", "headline")
-        if meta:
-            return meta
+            in_nav = any(a.tag == "nav" for a in h1.iterancestors())
+            if not in_nav and not _SITE_NAME.match(text) and text.casefold() != site_name:
+                found.append(text)
+        found.extend(m for m in (self.meta("og:title"), self.meta("twitter:title"), self.meta("headline")) if m)
         title_el = self.root.find(".//title")
         if title_el is not None:
-            return self._strip_site_name(normalize_space(element_text(title_el))) or None
-        return None
+            found.append(self._strip_site_name(normalize_space(element_text(title_el))))
+        return list(dict.fromkeys(text for text in found if text))
 
     def _strip_site_name(self, title: str) -> str:
         """'SpaceWar.com | Title' or 'Title - SpaceWar.com' -> 'Title'."""
@@ -209,48 +313,75 @@ class ArticlePage(SitePage):
         return " - ".join(kept) if kept else title
 
     @cached_property
+    def _located_title(self) -> tuple[str | None, int | None]:
+        """The headline and the first block that prints it (a block of its own, or the start of a header line)."""
+        # One cheap key per block; a block whose key begins like a candidate's is then read as a header line.
+        starts = [
+            (i, comparable(block.text[:40])[:16], _link_only(block))
+            for i, block in enumerate(self.blocks)
+            if i not in self.nav_blocks
+        ]
+        for linked in (False, True):  # a headline that is a link may be a sidebar's: only if nothing else prints it
+            for candidate in self._title_candidates:
+                key = comparable(candidate)
+                for i, start, is_link in starts:
+                    if is_link != linked or not start or not key.startswith(start[: len(key)]):
+                        continue
+                    parts = HeaderParts()
+                    if self._read_header_line(i, key, parts) and parts.headlines:
+                        return candidate, i
+        return (self._title_candidates[0] if self._title_candidates else None), None
+
+    @property
+    def title(self) -> str | None:
+        return self._located_title[0]
+
+    @property
     def title_index(self) -> int | None:
-        if not self.title:
-            return None
-        wanted = self.title.casefold()
-        for i, block in enumerate(self.blocks):
-            if block.text.casefold() == wanted and i not in self.nav_blocks:
-                return i
-        return None
+        return self._located_title[1]
 
     @cached_property
-    def _header(self) -> tuple[str | None, Dateline | None, int, str | None]:
-        """(author, dateline, first body block, first paragraph's text after a lead dateline)."""
-        start = self.title_index + 1 if self.title_index is not None else self._first_content_block
-        author: str | None = None
-        dateline: Dateline | None = None
-        index = start
+    def header(self) -> Header:
+        start = self.title_index if self.title_index is not None else self._header_without_headline
+        key = comparable(self.title or "")
+        parts = HeaderParts()
+        index, lead_rest = start, None
         while index < len(self.blocks) and index < start + _MAX_HEADER_BLOCKS:
-            text = self.blocks[index].text
-            byline = _BYLINE.match(text)
-            if author is None and dateline is None and byline:
-                author = byline.group("who").strip().rstrip(",")
-            elif dateline is None and (parsed := parse_dateline(text)):
-                dateline = parsed
-            elif _HEADER_DATE.match(text) or (self.blocks[index].links and not text.strip(" |")):
-                pass
-            else:
-                break
-            index += 1
-        lead_rest: str | None = None
-        if dateline is None and index < len(self.blocks):
-            lead = split_leading_dateline(self.blocks[index].text)
-            if lead:
-                dateline, lead_rest = lead
-        return author, dateline, index, lead_rest
+            block = self.blocks[index]
+            if self._outside_text(index) or (len(block.text) < 100 and is_boilerplate(block.text)):
+                index += 1
+                continue
+            rest = self._read_header_line(index, key, parts)
+            if rest == len(block.text):
+                index += 1
+                continue
+            if rest:
+                lead_rest = block.text[rest:]
+            break
+        return Header(parts, start, index, lead_rest)
 
     @cached_property
-    def _first_content_block(self) -> int:
-        return max(self.nav_blocks, default=-1) + 1
+    def _header_without_headline(self) -> int:
+        """Where the header is when no headline is printed: the first line that reads as a byline or dateline."""
+        first = max(self.nav_blocks, default=-1) + 1
+        for i in range(first, min(len(self.blocks), first + 40)):
+            parts = HeaderParts()
+            if not self._outside_text(i) and self._read_header_line(i, "", parts) and (parts.author or parts.dateline):
+                return i
+        return first
+
+    def _read_header_line(self, index: int, headline_key: str, parts: HeaderParts) -> int:
+        block = self.blocks[index]
+        return read_header_line(block.text, piece_bounds(block.parts, block.text), headline_key, parts)
+
+    def _outside_text(self, index: int) -> bool:
+        """A block that is no article text: navigation, an ad slot, an aside, a caption."""
+        block = self.blocks[index]
+        return index in self.nav_blocks or block.element in self._excluded_elements or block.text in self._captions
 
     @property
     def author(self) -> str | None:
-        author = self._header[0]
+        author = self.header.parts.author
         if author:
             return author
         meta = self.meta("author", "article:author")
@@ -261,20 +392,25 @@ class ArticlePage(SitePage):
 
     @property
     def dateline(self) -> Dateline | None:
-        return self._header[1]
+        return self.header.parts.dateline
 
     @cached_property
-    def published(self) -> date | None:
-        if self.dateline and self.dateline.date:
-            return self.dateline.date
+    def page_date(self) -> date | None:
+        """The page's own date when the dateline gives none: a meta tag, else the 'date YYYY-MM-DD' header."""
         meta = self.meta("article:published_time", "datePublished", "date", "dc.date", "pubdate")
         meta_date = parse_iso_date(meta) if meta else None
         return meta_date or self.header_date()
 
+    @property
+    def published(self) -> date | None:
+        if self.dateline and self.dateline.date:
+            return self.dateline.date
+        return self.page_date
+
     @cached_property
     def _end_index(self) -> int:
         """First block after the article text ('Related Links', RELATED CONTENT, copyright, ...)."""
-        start = self._header[2]
+        start = self.header.body_start
         for i in range(start, len(self.blocks)):
             if ends_article(self.blocks[i].text, after_text=i > start):
                 return i
@@ -282,10 +418,10 @@ class ArticlePage(SitePage):
 
     @cached_property
     def _excluded_elements(self) -> set[lxml_html.HtmlElement]:
-        """Elements whose text is not article text: captions, ad slots, asides, navigation (and all inside)."""
-        excluded = [] if self.keep_captions else [caption for _, caption in self._pictures if caption is not None]
+        """Elements whose text is not article text: figcaptions, ad slots, asides, navigation (and all inside)."""
+        excluded = []
         for el in self._marked_elements:
-            if el.tag == "nav" or (el.tag == "figcaption" and not self.keep_captions):
+            if el.tag == "nav" or (el.tag == "figcaption" and not self.options.keep_captions):
                 excluded.append(el)
             elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(element_text(el)) < _MAX_SLOT_TEXT:
                 # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.
@@ -293,76 +429,128 @@ class ArticlePage(SitePage):
         return subtree_elements(excluded)
 
     @cached_property
+    def _captions(self) -> frozenset[str]:
+        """The caption texts of the story's images: never body text (unless captions are kept)."""
+        if self.options.keep_captions:
+            return frozenset()
+        return frozenset(caption for _, caption in self._story_images if caption)
+
+    @cached_property
     def paragraphs(self) -> list[str]:
-        """The blocks between the dateline and the end of the article, as printed."""
-        _, _, start, lead_rest = self._header
+        """The article's paragraphs as printed, from the header's end to the article's end, before cleaning."""
+        header = self.header
+        key = comparable(self.title or "")
         paragraphs: list[str] = []
-        for i in range(start, self._end_index):
+        for i in range(header.body_start, self._end_index):
             block = self.blocks[i]
             if i in self.nav_blocks or _link_only(block) or block.element in self._excluded_elements:
                 continue
-            paragraphs.append(lead_rest if (i == start and lead_rest is not None) else block.text)
+            text = header.lead_rest if (i == header.body_start and header.lead_rest is not None) else block.text
+            text = self._without_captions(text)
+            if text and not (len(paragraphs) < 3 and _is_header_text(text, key)):
+                paragraphs.append(text)
         return paragraphs
+
+    def _without_captions(self, text: str) -> str:
+        for caption in self._captions:
+            if caption in text:
+                text = normalize_space(text.replace(caption, " ", 1))
+        return text
 
     @property
     def body(self) -> str:
-        return "\n\n".join(self.paragraphs)
+        """The cleaned article text: paragraphs without boilerplate, separated by a blank line."""
+        return "\n\n".join(_STRIPPER.clean_paragraphs(self.paragraphs))
 
     @cached_property
     def looks_like_listing(self) -> bool:
         """No dateline and several article links in what would be the body: a listing page."""
         if self.dateline is not None:
             return False
-        return len(self.article_links(self._header[2], self._end_index)) >= 3
+        return len(self.article_links(self.header.body_start, self._end_index)) >= 3
 
     @cached_property
-    def _pictures(self) -> list[tuple[Picture, lxml_html.HtmlElement | None]]:
-        if self.title_index is None:
-            return []
-        start, end = self.title_index, self._end_index
-        pictures: list[tuple[Picture, lxml_html.HtmlElement | None]] = []
+    def _story_images(self) -> list[tuple[Image, str | None]]:
+        """Images below the headline that are no site graphics or ads, with their captions."""
+        start = self.title_index if self.title_index is not None else max(self.nav_blocks, default=-1) + 1
+        found: list[tuple[Image, str | None]] = []
         for image in self._images:
-            if not start < image.position <= end or not self._is_story_image(image):
-                continue
-            url = self.absolute(image.src)
-            if url is None:
-                continue
-            caption_el = self._caption_element(image.element)
-            caption = normalize_space(element_text(caption_el)) if caption_el is not None else ""
-            pictures.append((Picture(url, caption or None), caption_el))
-        return pictures
+            if image.position > start and self._is_story_image(image):
+                caption = self._caption(image.element)
+                found.append((image, caption))
+        return found
 
     @property
     def images(self) -> list[Picture]:
-        return [picture for picture, _ in self._pictures]
+        pictures: list[Picture] = []
+        for image, caption in self._story_images:
+            url = self.absolute(image.src) if image.position <= self._end_index else None
+            if url is not None and url not in (p.url for p in pictures):
+                pictures.append(Picture(url, caption))
+        return pictures
 
     def _is_story_image(self, image: Image) -> bool:
-        if _SITE_GRAPHIC.search(image.src):
+        el = image.element
+        if _SITE_GRAPHIC.search(image.src) or el in self._excluded_elements:
             return False
-        for size in (image.element.get("width"), image.element.get("height")):
-            if size and size.isdigit() and int(size) < 60:
+        width, height = el.get("width", ""), el.get("height", "")
+        if (width.isdigit() and int(width) < 60) or (height.isdigit() and int(height) < 60):
+            return False
+        if width.isdigit() and height.isdigit() and (int(width), int(height)) in AD_SIZES:
+            return False
+        if any((int(w), int(h)) in AD_SIZES for w, h in _SIZE_IN_NAME.findall(image.src)):
+            return False
+        for ancestor in el.iterancestors():
+            if _AD_MARK.search(_classes(ancestor)) or ancestor.tag == "nav":
                 return False
-        return not any(_AD_MARK.search(_classes(a)) or a.tag == "nav" for a in image.element.iterancestors())
+            if ancestor.tag == "a" and _AD_LINK.search(ancestor.get("href", "")):
+                return False
+        return not _AD_LINK.search(image.src)
+
+    def _caption(self, img: lxml_html.HtmlElement) -> str | None:
+        """The text that belongs to the image, beside or under it, in whatever markup the page uses."""
+        element = self._caption_element(img)
+        if element is None:
+            return None
+        text = normalize_space(element_text(element))
+        if not text or len(text) > _MAX_SLOT_TEXT or parse_dateline(text) or BYLINE.match(text):
+            return None
+        return text
 
     def _caption_element(self, img: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
         figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
         if figure is not None:
             return figure.find(".//figcaption")
-        sibling = img.getnext()
-        while sibling is not None and sibling.tag == "br":
-            sibling = sibling.getnext()
-        if sibling is not None and (sibling.tag in ("i", "em", "small") or _CAPTION_MARK.search(_classes(sibling))):
-            return sibling
+        anchor = img
         parent = img.getparent()
-        if parent is not None:
-            for candidate in parent.iter():
-                if candidate is not img and _CAPTION_MARK.search(_classes(candidate)):
-                    return candidate
+        if parent is not None and parent.tag == "a" and not (parent.text or "").strip():
+            anchor, parent = parent, parent.getparent()
+        sibling = anchor.getnext()
+        gap = anchor.tail or ""
+        while sibling is not None and sibling.tag == "br" and not gap.strip():
+            gap = sibling.tail or ""
+            sibling = sibling.getnext()
+        if not gap.strip() and sibling is not None and _may_caption(sibling):
+            return sibling
+        if parent is None:
+            return None
+        for candidate in parent.iter():
+            if candidate is not img and _CAPTION_MARK.search(_classes(candidate)):
+                return candidate
+        if parent.tag in ("div", "td", "center", "span") and len(parent) <= 3:
+            # A small box of its own holding the image and a line of text ("<div><img><br>Caption</div>").
+            text = normalize_space(element_text(parent))
+            if text and len(text) <= _MAX_SLOT_TEXT and not parent.findall(".//p"):
+                return parent
+            if not text:
+                following = parent.getnext()
+                if following is not None and _may_caption(following):
+                    return following
         return None
 
     @cached_property
     def _related_links_index(self) -> int | None:
-        for i in range(self._header[2], len(self.blocks)):
+        for i in range(self.header.body_start, len(self.blocks)):
             if self.blocks[i].text.casefold() == "related links":
                 return i
         return None
@@ -385,11 +573,22 @@ class ArticlePage(SitePage):
 
     @cached_property
     def related(self) -> list[LinkedArticle]:
-        """Article links of the RELATED CONTENT block, in page order, with their labels."""
-        start = self._header[2]
-        for i in range(start, len(self.blocks)):
-            if self.blocks[i].text.casefold() == "related content":
-                return [link for link in self.article_links(i + 1) if link.url != self.canonical_url]
+        """Article links of the RELATED CONTENT block, in page order, with their labels; the block ends where its
+        own element ends, or at the boilerplate after it (a sidebar further down is not part of it)."""
+        for i in range(self.header.body_start, len(self.blocks)):
+            heading = self.blocks[i]
+            if heading.text.casefold() != "related content":
+                continue
+            container = _enclosing(heading.element, len(heading.text))
+            inside = subtree_elements([container])
+            end = i + 1
+            while end < len(self.blocks):
+                block = self.blocks[end]
+                if block.element not in inside or ends_article(block.text):
+                    break
+                end += 1
+            links = self.article_links(i + 1, end, skip=self._excluded_elements)
+            return [link for link in links if link.url != self.canonical_url]
         return []
 
     @cached_property
@@ -404,12 +603,16 @@ class ArticlePage(SitePage):
 
     @cached_property
     def section(self) -> str | None:
-        if self.title_index is not None:
-            for i in range(self.title_index - 1, max(self.title_index - 3, -1), -1):
+        label = self.header.parts.label
+        if label is None:
+            for i in range(self.header.start - 1, max(self.header.start - 3, -1), -1):
                 if i in self.nav_blocks:
                     break
-                if _is_label(self.blocks[i].text) and not self.blocks[i].links:
-                    return self.section_name(self.blocks[i].text)
+                if is_label(self.blocks[i].text) and not self.blocks[i].links:
+                    label = self.blocks[i].text
+                    break
+        if label is not None:
+            return self.section_name(label)
         meta = self.meta("article:section", "section")
         if meta:
             return self.section_name(meta)
@@ -419,26 +622,106 @@ class ArticlePage(SitePage):
                 return name
         return None
 
-    def fields(self) -> dict[str, object]:
-        """The article fields of INTERFACE.md that the page itself determines."""
-        dateline = self.dateline
-        section = self.section
-        return {
-            "url": self.canonical_url,
-            "site": self.urls.host,
-            "section": section,
-            "section_slug": slugify(section) if section else None,
-            "title": self.title,
-            "author": self.author,
-            "dateline": dateline.raw if dateline else None,
-            "location": dateline.location if dateline else None,
-            "agency": dateline.agency if dateline else None,
-            "published": self.published.isoformat() if self.published else None,
-            "body": self.body,
-            "images": [{"url": p.url, "caption": p.caption} for p in self.images],
-            "related": [{"url": r.url, "title": r.title} for r in self.related],
-            "related_links": [{"url": r.url, "title": r.title} for r in self.related_links],
-        }
+    def warnings(self, item: ArticleItem) -> list[str]:
+        """What extraction noticed about the finished item (see quality.WARNINGS)."""
+        found: list[str] = []
+        if self.layout is None:
+            found.append(LAYOUT_UNKNOWN)
+        if not item.author:
+            found.append(NO_BYLINE)
+        if not item.dateline:
+            found.append(NO_DATELINE)
+        if not item.published:
+            found.append(NO_DATE)
+        elif not (self.dateline and self.dateline.date):
+            found.append(DATE_FROM_FALLBACK)
+        if not item.section:
+            found.append(NO_SECTION)
+        first = (item.body or "").split("\n\n", 1)[0]
+        if item.title and comparable(first).startswith(comparable(item.title)):
+            found.append(BODY_STARTS_WITH_HEADLINE)
+        if split_leading_dateline(first[:200]) or (len(first) <= 80 and (parse_dateline(first) or BYLINE.match(first))):
+            found.append(HEADER_IN_BODY)
+        if len(item.body or "") < _SHORT_BODY:
+            found.append(SHORT_BODY)
+        return found
+
+    def to_item(self, hints: CrawlHints | None = None) -> ArticleItem | RejectedPage:
+        """The finished, cleaned article, or the reason the page is none."""
+        hints = hints or CrawlHints()
+        if self.looks_like_listing:
+            return RejectedPage(self.url, "not_an_article: the page lists articles")
+        title, body = self.title, self.body
+        if not title:
+            return RejectedPage(self.url, "missing_title")
+        if not body:
+            return RejectedPage(self.url, "missing_body")
+        dateline, section = self.dateline, self.section or hints.section
+        published = self.published.isoformat() if self.published else hints.published
+        item = ArticleItem(
+            url=self.canonical_url,
+            site=self.urls.host,
+            section=section,
+            section_slug=slugify(section) if section else None,
+            title=title,
+            author=self.author,
+            dateline=dateline.raw if dateline else None,
+            location=dateline.location if dateline else None,
+            agency=dateline.agency if dateline else None,
+            published=published,
+            body=body,
+            images=[{"url": p.url, "caption": p.caption} for p in self.images],
+            related=[{"url": r.url, "title": r.title} for r in self.related],
+            related_links=[{"url": r.url, "title": r.title} for r in self.related_links],
+            content_hash=content_hash(title, body),
+            layout=self.layout.name if self.layout else UNKNOWN_LAYOUT,
+        )
+        item.warnings = self.warnings(item)
+        return item
+
+
+@dataclass(frozen=True)
+class Extraction:
+    result: ArticleItem | RejectedPage
+    page: ArticlePage | None
+    """The page read (for the links a crawl follows from it); None when it could not be read at all."""
+
+
+def extract_article(
+    content: str | bytes,
+    url: str,
+    content_type: str | None = None,
+    options: ParserOptions | None = None,
+    hints: CrawlHints | None = None,
+) -> Extraction:
+    """The one way from a fetched page to an article: the finished item, or a reject that says why.
+
+    A parser bug costs this one page (a `parse_error` reject), never the caller's run.
+    """
+    page = None
+    try:
+        page = ArticlePage(content, url, content_type, options)
+        return Extraction(page.to_item(hints), page)
+    except Exception as exc:  # any parser bug: recorded as this page's reject
+        logger.exception("Could not parse %s", url)
+        return Extraction(RejectedPage(url, f"parse_error: {type(exc).__name__}: {str(exc)[:200]}"), None)
+
+
+def _may_caption(element: lxml_html.HtmlElement) -> bool:
+    return element.tag in _CAPTION_TAGS or bool(_CAPTION_MARK.search(_classes(element)))
+
+
+def _is_header_text(text: str, headline_key: str) -> bool:
+    """A repeated headline, a byline or a dateline standing alone in the body."""
+    return bool((headline_key and comparable(text) == headline_key) or BYLINE.match(text) or parse_dateline(text))
+
+
+def _enclosing(element: lxml_html.HtmlElement, own_length: int) -> lxml_html.HtmlElement:
+    """The nearest ancestor that holds more than the heading itself: the block a heading belongs to."""
+    for ancestor in element.iterancestors():
+        if len(normalize_space(element_text(ancestor))) > own_length:
+            return ancestor
+    return element
 
 
 class ListingPage(SitePage):
@@ -451,7 +734,7 @@ class ListingPage(SitePage):
         if own:
             return own
         for block in self.blocks:
-            if any(a.tag in ("h1", "h2") for a in _ancestors_and_self(block.element)) or _is_label(block.text):
+            if any(a.tag in ("h1", "h2") for a in _ancestors_and_self(block.element)) or is_label(block.text):
                 for name in self.sections:
                     if slugify(name) in slugify(block.text):
                         return name

@@ -1,4 +1,4 @@
-"""Item pipelines: clean the article text, then validate it (storage lives in storage.py)."""
+"""Item pipelines: validate the finished article (the page object cleans it; storage lives in storage.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from spacewar_crawler.boilerplate import BoilerplateStripper
-from spacewar_crawler.items import ArticleItem, RejectedPage, content_hash
-from spacewar_crawler.page_text import normalize_space
+from spacewar_crawler.items import RejectedPage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -19,25 +17,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("url", "title", "body")
-
-
-class ArticleCleaningPipeline:
-    """Strips the network's boilerplate from the body, tidies text fields, stamps content_hash."""
-
-    def __init__(self) -> None:
-        self.stripper = BoilerplateStripper()
-
-    def process_item(self, item: object) -> object:
-        if not isinstance(item, ArticleItem):
-            return item
-        item.body = self.stripper.clean_body(item.body or "") or None
-        for name in ("title", "author", "dateline", "location", "agency", "section"):
-            value = getattr(item, name)
-            if value is not None:
-                setattr(item, name, normalize_space(value) or None)
-        if item.title and item.body:
-            item.content_hash = content_hash(item.title, item.body)
-        return item
 
 
 class ValidationPipeline:

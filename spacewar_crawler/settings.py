@@ -29,7 +29,6 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 
 ITEM_PIPELINES = {
-    "spacewar_crawler.pipelines.ArticleCleaningPipeline": 100,
     "spacewar_crawler.pipelines.ValidationPipeline": 200,
     "spacewar_crawler.storage.MongoArchivePipeline": 300,
 }
@@ -60,6 +59,13 @@ WARC_COMPRESSION_LEVEL = 1  # gzip level: 1 keeps the crawl fast; 9 makes files 
 
 # Parser behaviour (re-extract the archive with `python -m spacewar_crawler reextract -s ...`).
 KEEP_IMAGE_CAPTIONS = False
+
+# The drift alarm: a WARNING when a run's share of articles with author, dateline or images (per layout) is more
+# than QUALITY_DRIFT_POINTS under the median of the last QUALITY_DRIFT_RUNS runs that had at least
+# QUALITY_DRIFT_MIN_ARTICLES new or changed articles of that layout (this run needs as many).
+QUALITY_DRIFT_RUNS = 5
+QUALITY_DRIFT_MIN_ARTICLES = 20
+QUALITY_DRIFT_POINTS = 20.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -8,6 +8,7 @@ import socket
 import struct
 import threading
 import time
+from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,8 @@ from urllib.parse import urljoin, urlsplit
 MIRROR = Path(__file__).parent / "mirror"
 SITE = MIRROR / "site"
 EXPECTED = MIRROR / "expected"
+# Pages of layouts the mirror does not carry, each beside its expected item (NAME.html, NAME.json), by layout.
+LAYOUT_FIXTURES = Path(__file__).parent / "layouts"
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -170,3 +173,27 @@ def expected_articles(base_url: str) -> dict[str, dict]:
 
 def saved_page(path: str) -> bytes:
     return (SITE / path.lstrip("/")).read_bytes()
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A saved article page and the item a reader would write down for it (URLs relative to the site)."""
+
+    path: str
+    html: bytes
+    expected: dict
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+
+def fixtures() -> list[Fixture]:
+    """Every article page with an expectation: the mirror's and the other layouts' (tests/layouts/)."""
+    found = []
+    for file in sorted([*EXPECTED.glob("*.json"), *LAYOUT_FIXTURES.glob("*/*.json")]):
+        expected = json.loads(file.read_text(encoding="utf-8"))
+        beside = file.with_suffix(".html")
+        html = beside.read_bytes() if beside.exists() else saved_page(expected["url"])
+        found.append(Fixture(expected["url"], html, expected))
+    return found

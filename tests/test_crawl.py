@@ -139,8 +139,13 @@ def test_crawl_stats_count_pages_articles_and_drops(full_crawl):
         "spacewar/dropped/fetch_failed": 1,
         "spacewar/articles/new": 32,
         "spacewar/articles/changed": 0,
+        "spacewar/articles/refreshed": 0,
         "spacewar/articles/unchanged": 0,
         "spacewar/storage/retries": 0,
+        "spacewar/layout/story-article": 16,
+        "spacewar/layout/table-story": 12,
+        "spacewar/layout/wire-div": 4,
+        "spacewar/quality_layout_unknown": 0,
         # The redirected listing link lands on an article that related links had scheduled too.
         "spacewar/gate/duplicate": 1,
     }

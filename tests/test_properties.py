@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spacewar_crawler.boilerplate import BoilerplateStripper
-from spacewar_crawler.pages import ArticlePage
+from spacewar_crawler.items import ArticleItem, RejectedPage
+from spacewar_crawler.pages import extract_article
 from tests.mirror_site import EXPECTED, SITE
 
 ARTICLE_PAGES = sorted(str(p.relative_to(SITE)) for p in [*SITE.glob("reports/*.html"), *SITE.glob("afp/*.html")])
-FIELDS = {
-    "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency",
-    "published", "body", "images", "related", "related_links",
-}  # fmt: skip
+FIELDS = {field.name for field in dataclasses.fields(ArticleItem)}
 BOILERPLATE = (
     "The content herein",
     "GDPR) Statement",
@@ -61,19 +59,22 @@ def mutated_pages(draw: st.DrawFn) -> tuple[str, bytes, str]:
 @given(mutated_pages())
 def test_mutated_page_parses_to_the_documented_fields_without_boilerplate(case):
     path, html, _kind = case
-    fields = ArticlePage(html, "http://127.0.0.1:8000/" + path).fields()
+    result = extract_article(html, "http://127.0.0.1:8000/" + path).result
+    if isinstance(result, RejectedPage):
+        assert result.reason in ("missing_title", "missing_body", "not_an_article: the page lists articles")
+        return
+    fields = vars(result)
     assert set(fields) == FIELDS
-    for name in FIELDS - {"images", "related", "related_links"}:
+    for name in FIELDS - {"images", "related", "related_links", "warnings", "warc_offset"}:
         assert fields[name] is None or isinstance(fields[name], str), name
-    for name in ("images", "related", "related_links"):
+    for name in ("images", "related", "related_links", "warnings"):
         assert isinstance(fields[name], list)
-    body = BoilerplateStripper().clean_body(fields["body"] or "")
-    leaked = [phrase for phrase in BOILERPLATE if phrase in body]
+    leaked = [phrase for phrase in BOILERPLATE if phrase in result.body]
     assert leaked == []
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=3000))
 def test_any_bytes_parse_without_raising(content):
-    fields = ArticlePage(content, "http://127.0.0.1:8000/reports/x_999.html").fields()
-    assert set(fields) == FIELDS
+    result = extract_article(content, "http://127.0.0.1:8000/reports/x_999.html").result
+    assert isinstance(result, ArticleItem | RejectedPage)

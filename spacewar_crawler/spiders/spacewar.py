@@ -16,7 +16,14 @@ from twisted.python.failure import Failure
 from spacewar_crawler.feeds import MalformedFeed, feed_entries
 from spacewar_crawler.incremental import ARTICLE_META, SkippedArticle
 from spacewar_crawler.items import ArticleItem, RejectedPage
-from spacewar_crawler.pages import ArticlePage, LinkedArticle, ListingPage
+from spacewar_crawler.pages import (
+    ArticlePage,
+    CrawlHints,
+    LinkedArticle,
+    ListingPage,
+    ParserOptions,
+    extract_article,
+)
 from spacewar_crawler.signals import archive_opened, listing_fetched
 from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls, slugify
 from spacewar_crawler.warc import LOCATION_META
@@ -65,12 +72,12 @@ class SpacewarSpider(scrapy.Spider):
         self.retry_urls: list[str] = []
         self._scheduled: set[str] = set()
         self.feed_dates: dict[str, str] = {}
-        self.keep_captions = False
+        self.parser_options = ParserOptions()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.keep_captions = crawler.settings.getbool("KEEP_IMAGE_CAPTIONS")
+        spider.parser_options = ParserOptions.from_settings(crawler.settings)
         crawler.signals.connect(spider.archive_opened, signal=archive_opened)
         return spider
 
@@ -184,28 +191,19 @@ class SpacewarSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield RejectedPage(response.url, "not_html")
             return
-        try:
-            page = ArticlePage(
-                response.body,
-                response.url,
-                _content_type(response),
-                keep_captions=self.keep_captions,
-            )
-            fields = page.fields()
-            listing_like = page.looks_like_listing
-        except Exception as exc:  # a parser bug must cost one page, not the crawl
-            logger.exception("Could not parse %s", response.url)
-            self._count("parse_errors")
-            yield RejectedPage(response.url, f"parse_error: {type(exc).__name__}: {exc}")
+        hints = CrawlHints(section=section, published=self.feed_dates.get(self.urls.canonical(response.url)))
+        extraction = extract_article(response.body, response.url, _content_type(response), self.parser_options, hints)
+        item, page = extraction.result, extraction.page
+        if isinstance(item, RejectedPage) or page is None:
+            if item.reason.startswith("parse_error"):
+                self._count("parse_errors")
+            yield item
             return
-        if listing_like:
-            yield RejectedPage(response.url, "not_an_article: the page lists articles")
-            return
-        item = ArticleItem(**fields, fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # type: ignore[arg-type]
-        item.fill_gaps(section=section, published=self.feed_dates.get(item.url))
+        item.fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         location = response.meta.get(LOCATION_META)
         if location:
             item.warc_file, item.warc_offset = location["file"], location["offset"]
+        self._count(f"layout/{item.layout}")
         if self.section_slug and item.section_slug != self.section_slug:
             self._count("articles/other_section")
         else:
