@@ -14,7 +14,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,16 @@ from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from spacewar_crawler.embedded_mongo import EmbeddedMongo, EmbeddedMongoError, port_answers
+from spacewar_crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
 DATE_FIELDS = ("published", "fetched_at")
 TRACKING_FIELDS = ("first_seen", "last_seen", "last_changed")
+# Fields that say where and when a copy was fetched, not what the article says: they alone change nothing.
+_FETCH_FIELDS = frozenset({"url", "title", "body", "content_hash", "fetched_at", "warc_file", "warc_offset"})
+READ_FIELDS = tuple(f.name for f in fields(ArticleItem) if f.name not in _FETCH_FIELDS)
+"""What extraction reads besides the text: a difference here refreshes the stored article."""
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -88,9 +93,14 @@ def to_item(doc: Mapping[str, Any]) -> dict[str, Any]:
 class BatchResult:
     new: int = 0
     changed: int = 0
+    """The text (title or body) changed: the previous text is kept in `revisions`."""
+    refreshed: int = 0
+    """The same text with other fields read differently (a parser fix, a new RELATED CONTENT): updated in place."""
     unchanged: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     """Items the server refused (not a connection problem): they go to the spill file."""
+    written: list[str] = field(default_factory=list)
+    """URLs of the new, changed and refreshed articles."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +115,19 @@ class ArticleQuery:
     """MongoDB text search over title and body: words, "quoted phrases", -exclusions."""
     author: str | None = None
     agency: str | None = None
+    warnings: tuple[str, ...] = ()
+    """Articles carrying any of these extraction warnings."""
+    layout: str | None = None
+    urls: tuple[str, ...] = ()
 
     def to_filter(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
+        if self.urls:
+            query["_id"] = {"$in": [str(url) for url in self.urls]}
+        if self.warnings:
+            query["warnings"] = {"$in": [str(w) for w in self.warnings]}
+        if self.layout:
+            query["layout"] = str(self.layout)
         if self.section:
             query["section_slug"] = str(self.section)
         published: dict[str, datetime] = {}
@@ -130,7 +150,7 @@ class ArticleQuery:
 ARTICLE_FIELDS = (
     "url", "site", "section", "section_slug", "title", "author", "dateline", "location", "agency", "published",
     "body", "images", "related", "related_links", "content_hash", "fetched_at", "warc_file", "warc_offset",
-    "first_seen", "last_seen", "last_changed",
+    "layout", "warnings", "first_seen", "last_seen", "last_changed",
 )  # fmt: skip
 
 
@@ -200,11 +220,12 @@ class MongoArchive:
         """
         latest = {item["url"]: item for item in items}  # duplicates in one batch: the last one wins
         try:
-            counts, refused = self._write({url: to_document(item) for url, item in latest.items()})
+            counts, refused, written = self._write({url: to_document(item) for url, item in latest.items()})
             if refused:
                 # Another writer inserted these URLs between our read and our write: once more.
-                again, refused = self._write({url: to_document(latest[url]) for url in refused})
+                again, refused, rewritten = self._write({url: to_document(latest[url]) for url in refused})
                 counts.update(again)
+                written.update(rewritten)
         except PyMongoError as exc:
             raise ArchiveWriteError(f"{type(exc).__name__}: {exc}") from exc
         for url, error in refused.items():
@@ -212,20 +233,17 @@ class MongoArchive:
         return BatchResult(
             new=counts["new"],
             changed=counts["changed"],
+            refreshed=counts["refreshed"],
             unchanged=counts["unchanged"],
             failed=[dict(latest[url]) for url in refused],
+            written=[url for url, kind in written.items() if url not in refused and kind != "unchanged"],
         )
 
-    def _write(self, docs: dict[str, dict[str, Any]]) -> tuple[Counter[str], dict[str, str]]:
-        """Write `docs`; returns the count of each kind of write and the refused URLs with why."""
+    def _write(self, docs: dict[str, dict[str, Any]]) -> tuple[Counter[str], dict[str, str], dict[str, str]]:
+        """Write `docs`; returns the count of each kind of write, the refused URLs with why, and each URL's kind."""
         now = utc_now()
-        existing = {
-            d["_id"]: d
-            for d in self.articles.find(
-                {"_id": {"$in": list(docs)}},
-                {"content_hash": 1, "title": 1, "body": 1, "first_seen": 1, "last_changed": 1},
-            )
-        }
+        wanted = ("content_hash", "title", "body", "first_seen", "last_changed", *READ_FIELDS)
+        existing = {d["_id"]: d for d in self.articles.find({"_id": {"$in": list(docs)}}, dict.fromkeys(wanted, 1))}
         ops: list[UpdateOne | ReplaceOne] = []
         revisions: list[UpdateOne] = []
         kinds: list[str] = []
@@ -241,8 +259,13 @@ class MongoArchive:
                 )
                 kinds.append("new")
             elif old.get("content_hash") == doc.get("content_hash"):
-                ops.append(UpdateOne({"_id": url}, {"$currentDate": {"last_seen": True}}))
-                kinds.append("unchanged")
+                if all(old.get(name) == doc.get(name) for name in READ_FIELDS):
+                    ops.append(UpdateOne({"_id": url}, {"$currentDate": {"last_seen": True}}))
+                    kinds.append("unchanged")
+                else:
+                    tracking = {"first_seen": old.get("first_seen") or now, "last_changed": old.get("last_changed")}
+                    ops.append(ReplaceOne({"_id": url}, {**doc, **tracking, "last_seen": now}))
+                    kinds.append("refreshed")
             else:
                 seen_from = old.get("last_changed") or old.get("first_seen")
                 ops.append(
@@ -254,7 +277,7 @@ class MongoArchive:
                 revisions.append(self._revision(url, old, seen_from, now))
                 kinds.append("changed")
         if not ops:
-            return Counter(), {}
+            return Counter(), {}, {}
         if revisions:
             self.revisions.bulk_write(revisions, ordered=False)
         refused: dict[str, str] = {}
@@ -265,7 +288,7 @@ class MongoArchive:
             for error in exc.details.get("writeErrors", []):
                 refused[urls[error["index"]]] = f"{error.get('code')}: {error.get('errmsg')}"
         counts = Counter(kind for url, kind in zip(urls, kinds, strict=True) if url not in refused)
-        return counts, refused
+        return counts, refused, dict(zip(urls, kinds, strict=True))
 
     @staticmethod
     def _revision(url: str, old: Mapping[str, Any], seen_from: datetime | None, now: datetime) -> UpdateOne:
@@ -341,6 +364,9 @@ class MongoArchive:
 
     def count(self) -> int:
         return self.articles.estimated_document_count()
+
+    def count_matching(self, query: ArticleQuery) -> int:
+        return self.articles.count_documents(query.to_filter())
 
     def counts_by(self, expression: str | dict[str, Any]) -> list[tuple[Any, int]]:
         """Article counts grouped by one expression (a field path or a date format)."""

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,10 +30,11 @@ from spacewar_crawler.archive import (
     MongoArchive,
     connect_archive,
     to_item,
+    utc_now,
 )
-from spacewar_crawler.items import ArticleItem
-from spacewar_crawler.pages import ArticlePage
-from spacewar_crawler.pipelines import ArticleCleaningPipeline
+from spacewar_crawler.items import RejectedPage
+from spacewar_crawler.pages import CrawlHints, ParserOptions, extract_article
+from spacewar_crawler.quality import WARNINGS
 from spacewar_crawler.site_urls import SiteUrls, slugify
 from spacewar_crawler.storage import archive_config
 from spacewar_crawler.warc import read_response
@@ -112,6 +113,7 @@ def _replay_batch(archive: MongoArchive, batch: list[dict[str, Any]], totals: di
     result = archive.upsert_batch(batch)
     totals["new"] += result.new
     totals["changed"] += result.changed
+    totals["refreshed"] = totals.get("refreshed", 0) + result.refreshed
     totals["unchanged"] += result.unchanged
     totals["failed"] += len(result.failed)
 
@@ -132,7 +134,17 @@ def _limit(text: str) -> int:
 def _query(args: argparse.Namespace) -> ArticleQuery:
     # A name with no letters or digits has an empty slug: keep the text, which matches no section.
     section = (slugify(args.section) or args.section) if args.section else None
-    return ArticleQuery(section, args.since, args.until, args.search, args.author, args.agency)
+    return ArticleQuery(
+        section,
+        args.since,
+        args.until,
+        args.search,
+        args.author,
+        args.agency,
+        warnings=tuple(args.warning) if args.warning else (),
+        layout=args.layout,
+        urls=tuple(args.url or ()),
+    )
 
 
 def _shorten(text: str | None, width: int, *, keep_end: bool = False) -> str:
@@ -142,25 +154,55 @@ def _shorten(text: str | None, width: int, *, keep_end: bool = False) -> str:
     return ("\u2026" + text[-(width - 1) :]) if keep_end else (text[: width - 1] + "\u2026")
 
 
-TABLE_COLUMNS = (("date", 10), ("section", 12), ("title", 38), ("author", 14), ("url", 18))
+Writer = Callable[[Iterable[dict[str, Any]], TextIO], None]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    width: int
+    value: Callable[[dict[str, Any]], str | None]
+    keep_end: bool = False
+
+
+def _path(item: dict[str, Any]) -> str:
+    return urlsplit(item.get("url", "")).path
+
+
+def _warnings(item: dict[str, Any]) -> str:
+    return ",".join(item.get("warnings") or [])
+
+
+QUERY_COLUMNS = (
+    Column("date", 10, lambda item: item.get("published")),
+    Column("section", 12, lambda item: item.get("section_slug")),
+    Column("title", 38, lambda item: item.get("title")),
+    Column("author", 14, lambda item: item.get("author")),
+    Column("url", 18, _path, keep_end=True),
+)
+AUDIT_COLUMNS = (
+    Column("date", 10, lambda item: item.get("published")),
+    Column("layout", 13, lambda item: item.get("layout")),
+    Column("warnings", 34, _warnings),
+    Column("url", 37, _path, keep_end=True),
+)
 CSV_FIELDS = (
     "url", "published", "section", "section_slug", "title", "author", "dateline", "location", "agency",
     "site", "body", "content_hash", "fetched_at",
 )  # fmt: skip
+AUDIT_CSV_FIELDS = ("url", "published", "layout", "warnings", "section_slug", "title", "author", "dateline")
 
 
-def write_table(items: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """One line per article in 100 columns: date, section, title, author, URL (shortened)."""
-    out.write("  ".join(name.upper().ljust(width) for name, width in TABLE_COLUMNS).rstrip() + "\n")
-    for item in items:
-        cells = (
-            _shorten(item.get("published"), 10),
-            _shorten(item.get("section_slug"), 12),
-            _shorten(item.get("title"), 38),
-            _shorten(item.get("author"), 14),
-            _shorten(urlsplit(item.get("url", "")).path, 18, keep_end=True),
-        )
-        out.write("  ".join(cells).rstrip() + "\n")
+def table_writer(columns: tuple[Column, ...]) -> Writer:
+    """One line per article in 100 columns, each cell shortened to its width."""
+
+    def write(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+        out.write("  ".join(c.name.upper().ljust(c.width) for c in columns).rstrip() + "\n")
+        for item in items:
+            cells = (_shorten(c.value(item), c.width, keep_end=c.keep_end) for c in columns)
+            out.write("  ".join(cells).rstrip() + "\n")
+
+    return write
 
 
 def write_jsonl(items: Iterable[dict[str, Any]], out: TextIO) -> None:
@@ -168,17 +210,30 @@ def write_jsonl(items: Iterable[dict[str, Any]], out: TextIO) -> None:
         out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
-def write_csv(items: Iterable[dict[str, Any]], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for item in items:
-        writer.writerow({k: ("" if item.get(k) is None else item.get(k)) for k in CSV_FIELDS})
+def csv_writer(fields: tuple[str, ...]) -> Writer:
+    """A header row, then one row per article; lists (warnings) joined by commas."""
+
+    def write(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for item in items:
+            row = {k: "" if item.get(k) is None else item.get(k) for k in fields}
+            if "warnings" in row:
+                row["warnings"] = _warnings(item)
+            writer.writerow(row)
+
+    return write
 
 
-WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], None]] = {
-    "table": write_table,
+WRITERS: dict[str, Writer] = {
+    "table": table_writer(QUERY_COLUMNS),
     "jsonl": write_jsonl,
-    "csv": write_csv,
+    "csv": csv_writer(CSV_FIELDS),
+}
+AUDIT_WRITERS: dict[str, Writer] = {
+    "table": table_writer(AUDIT_COLUMNS),
+    "jsonl": write_jsonl,
+    "csv": csv_writer(AUDIT_CSV_FIELDS),
 }
 
 
@@ -227,58 +282,74 @@ def cmd_original(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
-    """Parse the stored originals again and store the results through the usual change tracking."""
+    """Parse the stored originals again and store the results through the usual change tracking.
+
+    A page that cannot be read again is counted and recorded in `rejects`; the run goes on, and the
+    article keeps what is stored.
+    """
     settings = project_settings(args)
     warc_dir = Path(settings.get("WARC_DIR"))
-    keep_captions = settings.getbool("KEEP_IMAGE_CAPTIONS")
-    cleaner = ArticleCleaningPipeline()
-    totals = {"new": 0, "changed": 0, "unchanged": 0, "without original": 0, "failed": 0}
+    options = ParserOptions.from_settings(settings)
+    totals = {"new": 0, "changed": 0, "refreshed": 0, "unchanged": 0, "without original": 0, "failed": 0}
     with open_archive(args) as archive:
-        docs = list(archive.find(_query(args), newest_first=False))
+        query = _query(args)
+        total = archive.count_matching(query)
         batch: list[dict[str, Any]] = []
-        for done, doc in enumerate(docs, 1):
-            item = _reextracted(doc, warc_dir, keep_captions, cleaner, totals)
-            if item is not None:
-                batch.append(item)
-            if len(batch) >= REPLAY_BATCH or done == len(docs):
+        rejects: list[dict[str, Any]] = []
+        done = 0
+        for done, doc in enumerate(archive.find(query, newest_first=False), 1):
+            outcome = _reextracted(to_item(doc), warc_dir, options)
+            if isinstance(outcome, RejectedPage):
+                print(f"\nreextract: {outcome.url}: {outcome.reason}", file=sys.stderr)
+                totals["failed"] += 1
+                rejects.append({"url": outcome.url, "reason": f"reextract: {outcome.reason}", "time": utc_now()})
+            elif outcome is None:
+                totals["without original"] += 1
+            else:
+                batch.append(outcome)
+            if len(batch) >= REPLAY_BATCH:
                 _replay_batch(archive, batch, totals)
                 batch = []
-            print(f"\rre-extracting: {done}/{len(docs)}", end="", file=sys.stderr, flush=True)
-    if docs:
+            print(f"\rre-extracting: {done}/{total}", end="", file=sys.stderr, flush=True)
+        _replay_batch(archive, batch, totals)
+        archive.add_rejects(rejects)
+    if done:
         print(file=sys.stderr)
     print(
-        f"re-extracted {len(docs)} articles: {totals['changed']} changed, {totals['unchanged']} unchanged, "
+        f"re-extracted {done} articles: {totals['changed']} changed, {totals['refreshed']} refreshed, "
+        f"{totals['unchanged']} unchanged, "
         f"{totals['without original']} without original, {totals['failed']} failed"
     )
     return 1 if totals["failed"] else 0
 
 
 def _reextracted(
-    doc: dict[str, Any], warc_dir: Path, keep_captions: bool, cleaner: ArticleCleaningPipeline, totals: dict[str, int]
-) -> dict[str, Any] | None:
-    """The article parsed again from its original, as an item; None when that is not possible."""
-    stored = to_item(doc)
+    stored: dict[str, Any], warc_dir: Path, options: ParserOptions
+) -> dict[str, Any] | RejectedPage | None:
+    """The article read again from its original, as an item; a reject when that fails; None without an original."""
     if not stored.get("warc_file"):
-        totals["without original"] += 1
         return None
     try:
         content_type, body = read_response(warc_dir, stored["warc_file"], stored["warc_offset"])
-        page = ArticlePage(body, stored["url"], content_type, keep_captions=keep_captions)
-        item = ArticleItem(**page.fields())  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
-        print(f"\nreextract: {stored['url']}: {exc}", file=sys.stderr)
-        totals["failed"] += 1
-        return None
-    # What only the crawl knew (the listing's section, the feed's date, the fetch) is kept.
+        return RejectedPage(stored["url"], f"original_unreadable: {exc}")
+    # What only the crawl knew (the listing's section, the feed's date) is a hint, as it was for the crawl.
+    hints = CrawlHints(section=stored.get("section"), published=stored.get("published"))
+    item = extract_article(body, stored["url"], content_type, options, hints).result
+    if isinstance(item, RejectedPage):
+        return RejectedPage(stored["url"], item.reason)
     item.url = stored["url"]
-    item.fill_gaps(section=stored.get("section"), published=stored.get("published"))
     item.fetched_at, item.warc_file, item.warc_offset = stored["fetched_at"], stored["warc_file"], stored["warc_offset"]
-    cleaned = cleaner.process_item(item)
-    if not (item.title and item.body):
-        print(f"\nreextract: {stored['url']}: no title or body in the original; kept as stored", file=sys.stderr)
-        totals["failed"] += 1
-        return None
-    return ItemAdapter(cleaned).asdict()
+    return ItemAdapter(item).asdict()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """List stored articles that carry extraction warnings (all warnings, or one), newest first."""
+    query = replace(_query(args), warnings=tuple(args.warning or WARNINGS))
+    with open_archive(args) as archive:
+        docs = archive.find(query, limit=args.limit)
+        AUDIT_WRITERS[args.format]((to_item(doc) for doc in docs), sys.stdout)
+    return 0
 
 
 def _find_article(archive: MongoArchive, url: str) -> dict[str, Any] | None:
@@ -370,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--limit", type=_limit, default=20, help="at most N articles (0: all; default 20)")
     query.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format (default table)")
     query.add_argument("--sort", choices=("newest", "relevance"), default="newest", help="order (relevance: --search)")
-    query.set_defaults(handler=cmd_query)
+    query.set_defaults(handler=cmd_query, warning=None, layout=None, url=None)
 
     export = commands.add_parser(
         "export",
@@ -381,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m spacewar_crawler export --section missile-defense --since 2025-01-01 > md-2025.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.set_defaults(handler=cmd_export)
+    export.set_defaults(handler=cmd_export, warning=None, layout=None, url=None)
 
     show = commands.add_parser(
         "show",
@@ -409,19 +480,49 @@ def build_parser() -> argparse.ArgumentParser:
     section_and_date = argparse.ArgumentParser(add_help=False)
     section_and_date.add_argument("--section", help="only this section (slug or display name)")
     section_and_date.add_argument("--since", type=_since, help="only articles published on or after YYYY-MM-DD")
+    warning = argparse.ArgumentParser(add_help=False)
+    warning.add_argument(
+        "--warning",
+        action="append",
+        choices=sorted(WARNINGS),
+        metavar="W",
+        help="only articles with this extraction warning (repeatable: any of them); one of: "
+        + ", ".join(sorted(WARNINGS)),
+    )
+    audit = commands.add_parser(
+        "audit",
+        parents=[connection, section_and_date, warning],
+        help="list archived articles with extraction warnings",
+        description=(
+            "List archived articles whose extraction noticed something (no byline, no dateline, a date from a"
+            " fallback, an unknown layout, ...), newest first: the ones to check after a site changes its pages,"
+            " and to re-extract once the parser is fixed."
+        ),
+        epilog="examples:\n  python -m spacewar_crawler audit --warning no_byline --since 2026-01-01\n"
+        "  python -m spacewar_crawler audit --layout unknown --format csv > unknown.csv\n"
+        "  python -m spacewar_crawler reextract --warning no_byline   # after fixing the parser",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument("--layout", help="only articles read with this layout (e.g. smn-classic, unknown)")
+    audit.add_argument("--limit", type=_limit, default=0, help="at most N articles (default 0: all)")
+    audit.add_argument("--format", choices=sorted(AUDIT_WRITERS), default="table", help="output format (default table)")
+    audit.set_defaults(handler=cmd_audit, search=None, author=None, agency=None, until=None, url=None)
+
     reextract = commands.add_parser(
         "reextract",
-        parents=[connection, section_and_date],
+        parents=[connection, section_and_date, warning],
         help="re-parse stored originals (no fetching)",
         description=(
             "Parse the stored original pages (WARC_DIR) with the current parser and cleaning, and store the"
             " results: changed articles get a revision, as after a crawl. Nothing is fetched."
         ),
         epilog="examples:\n  python -m spacewar_crawler reextract --section superpowers\n"
-        "  python -m spacewar_crawler reextract --since 2025-01-01 -s KEEP_IMAGE_CAPTIONS=1",
+        "  python -m spacewar_crawler reextract --since 2025-01-01 -s KEEP_IMAGE_CAPTIONS=1\n"
+        "  python -m spacewar_crawler reextract --warning no_byline --url https://www.spacewar.com/reports/X_999.html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    reextract.set_defaults(handler=cmd_reextract, search=None, author=None, agency=None, until=None)
+    reextract.add_argument("--url", action="append", help="only this article (repeatable)")
+    reextract.set_defaults(handler=cmd_reextract, search=None, author=None, agency=None, until=None, layout=None)
 
     original = commands.add_parser(
         "original",

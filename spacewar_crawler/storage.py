@@ -31,6 +31,7 @@ from spacewar_crawler.archive import (
 from spacewar_crawler.embedded_mongo import EmbeddedMongo
 from spacewar_crawler.incremental import articles_to_retry
 from spacewar_crawler.items import ArticleItem
+from spacewar_crawler.quality import DRIFT_STATS, QUALITY_STATS, UNKNOWN_LAYOUT_STATS, ArticleQuality, RunQuality
 from spacewar_crawler.signals import archive_opened, listing_fetched
 from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls
 
@@ -98,6 +99,11 @@ class MongoArchivePipeline:
         self.rejects: list[dict[str, Any]] = []
         self.listings: dict[str, dict[str, str | None]] = {}
         self.counts: Counter[str] = Counter()
+        self.read: dict[str, ArticleQuality] = {}
+        self.written: set[str] = set()
+        self.drift_runs = settings.getint("QUALITY_DRIFT_RUNS")
+        self.drift_min_articles = settings.getint("QUALITY_DRIFT_MIN_ARTICLES")
+        self.drift_points = settings.getfloat("QUALITY_DRIFT_POINTS")
         self._lock = DeferredLock()
         self._pending: set[Deferred[None]] = set()
         self._loop: task.LoopingCall | None = None
@@ -155,7 +161,9 @@ class MongoArchivePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
-            self.buffer.append(ItemAdapter(item).asdict())
+            stored = ItemAdapter(item).asdict()
+            self.buffer.append(stored)
+            self.read[item.url] = ArticleQuality.of(stored)
             if len(self.buffer) >= self.batch_size:
                 self._flush()
         return item
@@ -207,8 +215,9 @@ class MongoArchivePipeline:
         return result
 
     def _record(self, result: BatchResult) -> None:
-        for kind in ("new", "changed", "unchanged"):
+        for kind in ("new", "changed", "refreshed", "unchanged"):
             self.stats.inc_value(f"spacewar/articles/{kind}", getattr(result, kind))
+        self.written.update(result.written)
         if result.failed:
             self.stats.inc_value("spacewar/storage/spilled", len(result.failed))
 
@@ -223,6 +232,26 @@ class MongoArchivePipeline:
         self._flush()
         if self._pending:
             await maybe_deferred_to_future(DeferredList(list(self._pending)))
+        if self.archive is not None:
+            await maybe_deferred_to_future(threads.deferToThread(self._check_quality))
+
+    def _check_quality(self) -> None:
+        """The run's extraction figures (new, changed and refreshed articles) and the drift alarm, into the stats."""
+        assert self.archive is not None
+        quality = RunQuality.of(self.read[url] for url in self.written if url in self.read)
+        self.stats.set_value(QUALITY_STATS, quality.figures())
+        self.stats.set_value(UNKNOWN_LAYOUT_STATS, quality.unknown_layout)
+        try:
+            history = [run["counts"]["quality"] for run in self.archive.recent_runs(50) if _has_quality(run)]
+        except Exception as exc:  # an alarm that cannot look back must not fail the run
+            logger.warning("Could not read earlier runs to check extraction drift: %s", exc)
+            return
+        alarms = quality.drift(
+            history, runs=self.drift_runs, min_articles=self.drift_min_articles, points=self.drift_points
+        )
+        for alarm in alarms:
+            logger.warning("%s", alarm.message())
+        self.stats.set_value(DRIFT_STATS, [alarm.as_document() for alarm in alarms])
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None:
@@ -259,10 +288,18 @@ class MongoArchivePipeline:
             "pages": stats.get("response_received_count", 0),
             "articles_new": stats.get("spacewar/articles/new", 0),
             "articles_changed": stats.get("spacewar/articles/changed", 0),
+            "articles_refreshed": stats.get("spacewar/articles/refreshed", 0),
             "articles_unchanged": stats.get("spacewar/articles/unchanged", 0),
+            "quality": stats.get(QUALITY_STATS, {}),
+            "layout_unknown": stats.get(UNKNOWN_LAYOUT_STATS, 0),
+            "drift": stats.get(DRIFT_STATS, []),
             "dropped": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)},
             "errors": sum(
                 v for k, v in stats.items() if k.startswith(("spacewar/fetch_failed/", "spider_exceptions/"))
             ),
             "spilled": self.spill.count,
         }
+
+
+def _has_quality(run: dict[str, Any]) -> bool:
+    return isinstance(run.get("counts"), dict) and isinstance(run["counts"].get("quality"), dict)

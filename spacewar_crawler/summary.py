@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from spacewar_crawler.quality import DRIFT_STATS, FIGURES, QUALITY_STATS, UNKNOWN_LAYOUT_STATS
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -45,14 +47,27 @@ class CrawlSummary:
             f"(articles {n('pages/article')}, listings {n('pages/listing')}, feeds {n('feeds/read')})",
             f"  listings unchanged (304): {n('listings/unchanged')}",
             f"  articles: {n('articles/new')} new, {n('articles/changed')} changed, "
+            f"{n('articles/refreshed')} refreshed, "
             f"{n('articles/unchanged')} unchanged, {n('articles/skipped_archived')} skipped as archived",
             "  dropped: " + (", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items())) or "none"),
         ]
         if n("articles/retried"):
             lines.insert(4, f"  asked for again after failing in an earlier run: {n('articles/retried')}")
+        figures = stats.get(QUALITY_STATS) or {}
+        if figures:
+            lines.append("  extraction, of the new, changed and refreshed articles:")
+            for layout, row in figures.items():
+                shares = ", ".join(f"{name} {row[name]:.0f}%" for name in FIGURES)
+                lines.append(f"    {layout:<14} {row['articles']:>6} articles: {shares}")
+            lines.append(f"    read by the generic path (layout unknown): {stats.get(UNKNOWN_LAYOUT_STATS, 0)}")
+        for alarm in stats.get(DRIFT_STATS) or []:
+            lines.append(
+                f"  DRIFT: {alarm['figure']} {alarm['share']:.0f}% for {alarm['layout']} "
+                f"(recent median {alarm['median']:.0f}%), e.g. {alarm['examples'][0] if alarm['examples'] else '-'}"
+            )
         if n("storage/spilled"):
             lines.append(f"  NOT STORED: {n('storage/spilled')} items spilled (see the replay line above)")
-        if reason == "finished" and not n("articles/new") and not n("articles/changed"):
+        if reason == "finished" and not n("articles/new") and not n("articles/changed") and not n("articles/refreshed"):
             lines.insert(
                 0,
                 f"Nothing new: {n('listings/unchanged')} listings unchanged, "

@@ -21,6 +21,7 @@ INTERFACE_FIELDS = {
     "published", "body", "images", "related", "related_links", "content_hash", "fetched_at",
 }  # fmt: skip
 WARC_FIELDS = {"warc_file", "warc_offset"}
+QUALITY_FIELDS = {"layout", "warnings"}
 TRACKING_FIELDS = {"first_seen", "last_seen", "last_changed"}
 EDITED = "reports/Russia_tests_upgraded_Yars_missile_999.html"
 
@@ -45,7 +46,7 @@ def test_crawl_stores_exactly_one_document_per_article_with_bson_dates(mirror, t
     docs = list(database(mongo_uri, db_name).articles.find({}))
     assert sorted(d["url"] for d in docs) == sorted(expected_articles(mirror.url))
     for doc in docs:
-        assert set(doc) == INTERFACE_FIELDS | WARC_FIELDS | TRACKING_FIELDS | {"_id"}
+        assert set(doc) == INTERFACE_FIELDS | WARC_FIELDS | QUALITY_FIELDS | TRACKING_FIELDS | {"_id"}
         assert doc["_id"] == doc["url"]
         for name in ("published", "fetched_at", *TRACKING_FIELDS):
             assert isinstance(doc[name], datetime), (doc["url"], name)
@@ -71,7 +72,16 @@ def test_crawl_records_its_run_and_its_rejects(mirror, tmp_path, mongo_uri, db_n
         "pages": result.stats["response_received_count"],
         "articles_new": 32,
         "articles_changed": 0,
+        "articles_refreshed": 0,
         "articles_unchanged": 0,
+        "quality": {
+            "all": {"articles": 32, "author": 84.4, "dateline": 96.9, "images": 12.5},
+            "story-article": {"articles": 16, "author": 93.8, "dateline": 100.0, "images": 18.8},
+            "table-story": {"articles": 12, "author": 91.7, "dateline": 100.0, "images": 8.3},
+            "wire-div": {"articles": 4, "author": 25.0, "dateline": 75.0, "images": 0.0},
+        },
+        "layout_unknown": 0,
+        "drift": [],
         "dropped": {"fetch_failed": 1},
         "errors": 1,
         "spilled": 0,

@@ -97,7 +97,7 @@ def test_reextract_with_captions_kept_updates_exactly_the_captioned_articles_wit
     done = cli(mongo_uri, db_name, tmp_path, "reextract", "-s", "KEEP_IMAGE_CAPTIONS=1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().strip() == (
-        "re-extracted 32 articles: 3 changed, 29 unchanged, 0 without original, 0 failed"
+        "re-extracted 32 articles: 3 changed, 0 refreshed, 29 unchanged, 0 without original, 0 failed"
     )
     assert mirror_copy.requests == []
     after = {d["_id"]: d for d in db.articles.find({})}
@@ -113,8 +113,8 @@ def test_reextract_with_captions_kept_updates_exactly_the_captioned_articles_wit
 def test_reextract_of_one_section_touches_only_that_section(crawled, tmp_path, mongo_uri, db_name):
     crawled()
     done = cli(mongo_uri, db_name, tmp_path, "reextract", "--section", "military-space", "-s", "KEEP_IMAGE_CAPTIONS=1")
-    assert (
-        done.stdout.decode().strip() == "re-extracted 6 articles: 2 changed, 4 unchanged, 0 without original, 0 failed"
+    assert done.stdout.decode().strip() == (
+        "re-extracted 6 articles: 2 changed, 0 refreshed, 4 unchanged, 0 without original, 0 failed"
     )
 
 
