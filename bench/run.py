@@ -27,15 +27,17 @@ from pathlib import Path
 
 import scrapy
 import trafilatura
+from generate_site import generate  # bench/ is on the path when run as `python3 bench/run.py`
+
+from spacewar_crawler.archive.articles import ArticleQuery
+from spacewar_crawler.archive.documents import to_document
+from spacewar_crawler.archive.mongo import MongoArchive, mask_uri
+from spacewar_crawler.items import ArticleItem
+from spacewar_crawler.reading.article import content_hash
+from spacewar_crawler.reading.page_text import decode_html
+from spacewar_crawler.reading.pages import extract_article
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.generate_site import generate  # noqa: E402
-from spacewar_crawler.archive import ArticleQuery, MongoArchive, mask_uri, to_document  # noqa: E402
-from spacewar_crawler.items import ArticleItem, content_hash  # noqa: E402
-from spacewar_crawler.page_text import decode_html  # noqa: E402
-from spacewar_crawler.pages import extract_article  # noqa: E402
 
 MIRROR = REPO / "tests" / "mirror"
 CRAWL_SETTINGS = {
@@ -249,7 +251,7 @@ def storage_server(real_uri: str | None, work: Path, name: str) -> Iterator[tupl
             yield uri, "bench"
         return
     database = f"spacewar_bench_{name}"
-    archive = MongoArchive(real_uri, database, "articles")
+    archive = MongoArchive(real_uri, database, "articles", connect_timeout=5.0)
     archive.client.drop_database(database)
     try:
         yield real_uri, database
@@ -263,11 +265,11 @@ def bench_storage(work: Path, count: int, real_uri: str | None) -> dict[int, flo
     rates: dict[int, float] = {}
     for batch in (1, 100, 1000):
         with storage_server(real_uri, work, f"storage_{batch}") as (uri, database):
-            archive = MongoArchive(uri, database, "articles")
+            archive = MongoArchive(uri, database, "articles", connect_timeout=5.0)
             archive.ensure_indexes()
             start = time.perf_counter()
             for i in range(0, len(items), batch):
-                archive.upsert_batch(items[i : i + batch])
+                archive.articles.upsert_batch(items[i : i + batch])
             rates[batch] = len(items) / (time.perf_counter() - start)
             archive.close()
     return rates
@@ -275,15 +277,15 @@ def bench_storage(work: Path, count: int, real_uri: str | None) -> dict[int, flo
 
 def bench_query(work: Path, documents: int, repeat: int, real_uri: str | None) -> dict[str, float]:
     with storage_server(real_uri, work, "query") as (uri, database):
-        archive = MongoArchive(uri, database, "articles")
+        archive = MongoArchive(uri, database, "articles", connect_timeout=5.0)
         items = sample_items(documents, body_bytes=2000)
         for i in range(0, len(items), 1000):
-            archive.articles.insert_many([to_document(item) for item in items[i : i + 1000]])
+            archive.articles.collection.insert_many([to_document(item) for item in items[i : i + 1000]])
         archive.ensure_indexes()
         timings = []
         for _ in range(repeat * 3):
             start = time.perf_counter()
-            found = list(archive.find(ArticleQuery(section="superpowers"), limit=20))
+            found = list(archive.articles.find(ArticleQuery(section="superpowers"), limit=20))
             timings.append((time.perf_counter() - start) * 1000)
         assert len(found) == 20
         cli = []

@@ -1,48 +1,9 @@
-"""The items the spider yields: clean articles, and pages that could not become one."""
+"""The items the spider yields: clean articles, and pages that could not become one.
 
-from __future__ import annotations
+Defined with the page reading that makes them (`reading/article.py`), so that the page
+objects, which import nothing from the crawler, return finished items.
+"""
 
-import hashlib
-from dataclasses import dataclass, field
+from spacewar_crawler.reading.article import ArticleItem, RejectedPage
 
-
-@dataclass
-class ArticleItem:
-    """One article, with the field names of INTERFACE.md (and of the MongoDB document)."""
-
-    url: str
-    site: str | None = None
-    section: str | None = None
-    section_slug: str | None = None
-    title: str | None = None
-    author: str | None = None
-    dateline: str | None = None
-    location: str | None = None
-    agency: str | None = None
-    published: str | None = None
-    body: str | None = None
-    images: list[dict[str, str | None]] = field(default_factory=list)
-    related: list[dict[str, str]] = field(default_factory=list)
-    related_links: list[dict[str, str]] = field(default_factory=list)
-    content_hash: str | None = None
-    fetched_at: str | None = None
-    warc_file: str | None = None
-    """Where the fetched page is kept (WARC_DIR), and the offset of its response record."""
-    warc_offset: int | None = None
-    layout: str | None = None
-    """The page layout the article was read with (`unknown`: the generic path); see layouts.py."""
-    warnings: list[str] = field(default_factory=list)
-    """What extraction noticed (no byline, date from a fallback, ...); see quality.WARNINGS."""
-
-
-@dataclass
-class RejectedPage:
-    """A fetched page that could not be parsed into an article, and why."""
-
-    url: str
-    reason: str
-
-
-def content_hash(title: str, body: str) -> str:
-    """sha256 of the article text; changes only when the title or the body changes."""
-    return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
+__all__ = ["ArticleItem", "RejectedPage"]

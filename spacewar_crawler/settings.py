@@ -30,18 +30,18 @@ REDIRECT_MAX_TIMES = 5
 
 ITEM_PIPELINES = {
     "spacewar_crawler.pipelines.ValidationPipeline": 200,
-    "spacewar_crawler.storage.MongoArchivePipeline": 300,
+    "spacewar_crawler.pipelines.MongoArchivePipeline": 300,
 }
 
 DOWNLOADER_MIDDLEWARES = {
-    "spacewar_crawler.incremental.ArticleGate": 50,
+    "spacewar_crawler.middlewares.CrawlState": 50,
     # After HttpCompressionMiddleware (590) has decoded the body, before RetryMiddleware (550).
-    "spacewar_crawler.warc.WarcMiddleware": 580,
+    "spacewar_crawler.middlewares.WarcMiddleware": 580,
 }
-DUPEFILTER_CLASS = "spacewar_crawler.incremental.InRunDupeFilter"
+DUPEFILTER_CLASS = "spacewar_crawler.dupefilters.InRunDupeFilter"
 EXTENSIONS = {
-    "spacewar_crawler.incremental.JobdirRecovery": 0,
-    "spacewar_crawler.summary.CrawlSummary": 500,
+    "spacewar_crawler.extensions.JobdirRecovery": 0,
+    "spacewar_crawler.extensions.CrawlSummary": 500,
 }
 
 # RSS feeds (paths under base_url) read as a start source unless `-a feeds=0`.
@@ -50,6 +50,12 @@ SPACEWAR_FEEDS = ["spacewar.xml", "missiledefense.xml", "Military_Technology.xml
 # An article that could not be fetched for a reason that may pass (5xx, timeout, broken
 # connection) is asked for again by later full runs until it has failed in this many runs.
 SPACEWAR_RETRY_FAILED_RUNS = 3
+
+# Set by the spider from its arguments (-a base_url=, section=, refresh=): read by the crawl state and the run record.
+SPACEWAR_BASE_URL = "https://www.spacewar.com/"
+SPACEWAR_SECTION = None
+SPACEWAR_REFRESH = False
+SPACEWAR_RUN_ARGS: dict[str, str | None] = {}
 
 # The raw archive: every fetched article as WARC request/response records (see README).
 WARC_ENABLED = True

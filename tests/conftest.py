@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from spacewar_crawler.archive import MongoArchive
+from spacewar_crawler.archive.mongo import MongoArchive
 from tests.mirror_site import SITE, MirrorServer
 from tests.mongo_server import ON_STAND_IN, StandInServer
 from tests.reliability_report import write_reliability_report
@@ -48,7 +48,7 @@ def db_name(mongo_uri, request):
 
 @pytest.fixture
 def archive(mongo_uri, db_name):
-    store = MongoArchive(mongo_uri, db_name, "articles")
+    store = MongoArchive(mongo_uri, db_name, "articles", connect_timeout=5.0)
     store.ensure_indexes()
     yield store
     store.close()

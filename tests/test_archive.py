@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from spacewar_crawler.archive import ArchiveConfig, ArchiveUnavailable, connect_archive, mask_uri, to_item
-from spacewar_crawler.items import content_hash
+from spacewar_crawler.archive.documents import to_item
+from spacewar_crawler.archive.errors import ArchiveUnavailable
+from spacewar_crawler.archive.mongo import ArchiveConfig, connect_archive, mask_uri
+from spacewar_crawler.reading.article import content_hash
 from tests.mongo_server import free_port
 
 
@@ -36,9 +39,9 @@ def article(url="https://www.spacewar.com/reports/A_999.html", title="Title A", 
 
 
 def test_new_article_is_stored_with_bson_dates_and_tracking_fields(archive):
-    result = archive.upsert_batch([article()])
+    result = archive.articles.upsert_batch([article()])
     assert (result.new, result.changed, result.unchanged, result.failed) == (1, 0, 0, [])
-    doc = archive.articles.find_one({"_id": "https://www.spacewar.com/reports/A_999.html"})
+    doc = archive.articles.collection.find_one({"_id": "https://www.spacewar.com/reports/A_999.html"})
     assert doc["url"] == doc["_id"]
     assert doc["published"] == datetime(2025, 5, 15, tzinfo=UTC)
     assert doc["fetched_at"] == datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -48,29 +51,29 @@ def test_new_article_is_stored_with_bson_dates_and_tracking_fields(archive):
 
 
 def test_unchanged_article_only_moves_last_seen(archive):
-    archive.upsert_batch([article()])
-    before = archive.articles.find_one({})
-    result = archive.upsert_batch([article(fetched_at="2026-11-30T09:00:00Z")])
-    after = archive.articles.find_one({})
+    archive.articles.upsert_batch([article()])
+    before = archive.articles.collection.find_one({})
+    result = archive.articles.upsert_batch([article(fetched_at="2026-11-30T09:00:00Z")])
+    after = archive.articles.collection.find_one({})
     assert (result.new, result.changed, result.unchanged) == (0, 0, 1)
     assert isinstance(after["last_seen"], datetime)
     assert after["last_seen"] >= before["last_seen"]
     assert {k: v for k, v in after.items() if k != "last_seen"} == {k: v for k, v in before.items() if k != "last_seen"}
-    assert archive.revisions.count_documents({}) == 0
+    assert archive.articles.revisions.count_documents({}) == 0
 
 
 def test_changed_article_is_replaced_and_its_previous_text_kept_as_a_revision(archive):
-    archive.upsert_batch([article()])
-    first = archive.articles.find_one({})
-    result = archive.upsert_batch([article(title="Title A, updated", body="Body A, corrected.")])
-    doc = archive.articles.find_one({})
+    archive.articles.upsert_batch([article()])
+    first = archive.articles.collection.find_one({})
+    result = archive.articles.upsert_batch([article(title="Title A, updated", body="Body A, corrected.")])
+    doc = archive.articles.collection.find_one({})
     assert (result.new, result.changed, result.unchanged) == (0, 1, 0)
     assert (doc["title"], doc["body"]) == ("Title A, updated", "Body A, corrected.")
     assert doc["first_seen"] == first["first_seen"]
     assert doc["last_changed"] > first["last_changed"]
     # Round-tripped types stay dates on an updated document too.
     assert all(isinstance(doc[n], datetime) for n in ("published", "fetched_at", "first_seen", "last_seen"))
-    revisions = list(archive.revisions.find({}, {"_id": 0}))
+    revisions = list(archive.articles.revisions.find({}, {"_id": 0}))
     assert revisions == [
         {
             "url": "https://www.spacewar.com/reports/A_999.html",
@@ -85,31 +88,31 @@ def test_changed_article_is_replaced_and_its_previous_text_kept_as_a_revision(ar
 
 def test_replaying_a_batch_after_a_lost_connection_adds_nothing(archive):
     batch = [article(), article(url="https://www.spacewar.com/reports/B_999.html")]
-    archive.upsert_batch(batch)
-    again = archive.upsert_batch(batch)
+    archive.articles.upsert_batch(batch)
+    again = archive.articles.upsert_batch(batch)
     assert (again.new, again.changed, again.unchanged) == (0, 0, 2)
-    assert archive.articles.count_documents({}) == 2
+    assert archive.articles.collection.count_documents({}) == 2
 
 
 def test_duplicate_urls_in_one_batch_store_one_document(archive):
-    result = archive.upsert_batch([article(body="First."), article(body="Second.")])
+    result = archive.articles.upsert_batch([article(body="First."), article(body="Second.")])
     assert result.new == 1
-    assert [d["body"] for d in archive.articles.find({})] == ["Second."]
+    assert [d["body"] for d in archive.articles.collection.find({})] == ["Second."]
 
 
 def test_concurrent_writers_of_the_same_urls_store_one_document_each(archive, mongo_uri, db_name):
-    from spacewar_crawler.archive import MongoArchive
+    from spacewar_crawler.archive.mongo import MongoArchive
 
     batch = [article(url=f"https://www.spacewar.com/reports/N{i}_999.html") for i in range(20)]
-    stores = [MongoArchive(mongo_uri, db_name, "articles") for _ in range(3)]
+    stores = [MongoArchive(mongo_uri, db_name, "articles", connect_timeout=5.0) for _ in range(3)]
     results = []
-    threads = [threading.Thread(target=lambda s=s: results.append(s.upsert_batch(batch))) for s in stores]
+    threads = [threading.Thread(target=lambda s=s: results.append(s.articles.upsert_batch(batch))) for s in stores]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert archive.articles.count_documents({}) == 20
-    assert sorted(archive.articles.distinct("url")) == sorted(i["url"] for i in batch)
+    assert archive.articles.collection.count_documents({}) == 20
+    assert sorted(archive.articles.collection.distinct("url")) == sorted(i["url"] for i in batch)
     assert sum(r.new for r in results) + sum(r.unchanged for r in results) == 60
     assert [r.failed for r in results] == [[], [], []]
     for store in stores:
@@ -117,25 +120,26 @@ def test_concurrent_writers_of_the_same_urls_store_one_document_each(archive, mo
 
 
 def test_indexes_cover_url_section_date_and_text(archive):
-    keys = [list(spec["key"]) for spec in archive.articles.index_information().values()]
+    keys = [list(spec["key"]) for spec in archive.articles.collection.index_information().values()]
     key_fields = [[field for field, _ in key] for key in keys]
     assert ["url"] in key_fields
     assert ["section_slug", "published"] in key_fields
     assert ["published"] in key_fields
-    url_index = next(v for v in archive.articles.index_information().values() if [f for f, _ in v["key"]] == ["url"])
+    indexes = archive.articles.collection.index_information().values()
+    url_index = next(v for v in indexes if [f for f, _ in v["key"]] == ["url"])
     assert url_index["unique"] is True
 
 
 def test_ensure_indexes_is_idempotent(archive):
     archive.ensure_indexes()
     archive.ensure_indexes()
-    assert archive.upsert_batch([article()]).new == 1
+    assert archive.articles.upsert_batch([article()]).new == 1
 
 
 def test_stored_document_reads_back_as_the_item_it_came_from(archive):
     item = article()
-    archive.upsert_batch([item])
-    back = to_item(archive.articles.find_one({}))
+    archive.articles.upsert_batch([item])
+    back = to_item(archive.articles.collection.find_one({}))
     for name in ("first_seen", "last_seen", "last_changed"):
         back.pop(name)
     assert back == item
@@ -143,23 +147,20 @@ def test_stored_document_reads_back_as_the_item_it_came_from(archive):
 
 def test_fetch_failures_are_read_oldest_first_without_other_rejects(archive):
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    archive.add_rejects(
+    archive.rejects.add(
         [
-            {"url": "u", "reason": "fetch_failed: http_404", "time": at.replace(hour=2), "run_id": "r3"},
-            {"url": "u", "reason": "fetch_failed: http_503", "time": at, "run_id": "r1"},
-            {"url": "u", "reason": "missing_body", "time": at.replace(hour=1), "run_id": "r2"},
+            {"url": "u", "kind": "fetch_failed", "lasting": True, "time": at.replace(hour=2), "run_id": "r3"},
+            {"url": "u", "kind": "fetch_failed", "lasting": False, "time": at, "run_id": "r1"},
+            {"url": "u", "kind": "missing_body", "time": at.replace(hour=1), "run_id": "r2"},
         ]
     )
-    assert archive.fetch_failures() == [
-        {"url": "u", "reason": "fetch_failed: http_503"},
-        {"url": "u", "reason": "fetch_failed: http_404"},
-    ]
+    assert archive.rejects.fetch_failures() == [{"url": "u", "lasting": False}, {"url": "u", "lasting": True}]
 
 
 def test_unreachable_server_raises_a_clear_error_with_the_password_masked():
     uri = f"mongodb://crawler:s3cret@127.0.0.1:{free_port()}/"
     with pytest.raises(ArchiveUnavailable) as raised:
-        connect_archive(ArchiveConfig(uri=uri, connect_timeout=1.0))
+        connect_archive(ArchiveConfig(uri, "spacewar", "articles", Path("unused"), 27017, connect_timeout=1.0))
     message = str(raised.value)
     assert message.startswith("Cannot reach MongoDB at mongodb://crawler:***@127.0.0.1:")
     assert "MONGO_URI" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spacewar_crawler.boilerplate import BoilerplateStripper, is_boilerplate
+from spacewar_crawler.reading.boilerplate import BoilerplateStripper, is_boilerplate
 
 ARTICLE = "China said Thursday it was ready to expand cooperation."
 

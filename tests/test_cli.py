@@ -11,8 +11,10 @@ import sys
 import pytest
 from pymongo import MongoClient
 
-from spacewar_crawler.archive import ArticleQuery, MongoArchive, to_item
-from spacewar_crawler.cli import main
+from spacewar_crawler.archive.articles import ArticleQuery
+from spacewar_crawler.archive.documents import to_item
+from spacewar_crawler.archive.mongo import MongoArchive
+from spacewar_crawler.cli.main import main
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
 from tests.mongo_server import ON_STAND_IN
@@ -184,11 +186,11 @@ def test_export_streams_the_whole_archive_and_round_trips_through_replay(archive
     copy_db = DB + "_copy"
     MongoClient(mongo_uri).drop_database(copy_db)
     assert main(["replay", str(dump), "--mongo-uri", mongo_uri, "--db", copy_db]) == 0
-    copied = MongoArchive(mongo_uri, copy_db, "articles")
+    copied = MongoArchive(mongo_uri, copy_db, "articles", connect_timeout=5.0)
     tracking = ("first_seen", "last_seen", "last_changed")
     round_tripped = [
         {k: v for k, v in to_item(doc).items() if k not in tracking}
-        for doc in copied.find(ArticleQuery(), newest_first=False)
+        for doc in copied.articles.find(ArticleQuery(), newest_first=False)
     ]
     copied.close()
     assert round_tripped == [{k: v for k, v in i.items() if k not in tracking} for i in exported]
@@ -211,8 +213,8 @@ def test_usage_errors_exit_2_and_an_unreachable_server_exits_1():
 
 @pytest.mark.skipif(ON_STAND_IN, reason="nx-27017 answers explain() with SQLite plan text; needs MONGO_TEST_URI")
 def test_section_and_date_query_is_served_by_an_index(archived, mongo_uri):
-    archive = MongoArchive(mongo_uri, DB, "articles")
-    plan = json.dumps(archive.explain_find(ArticleQuery(section="superpowers"), 20), default=str)
+    archive = MongoArchive(mongo_uri, DB, "articles", connect_timeout=5.0)
+    plan = json.dumps(archive.articles.explain_find(ArticleQuery(section="superpowers"), 20), default=str)
     archive.close()
     assert "IXSCAN" in plan
     assert "COLLSCAN" not in plan

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from spacewar_crawler import embedded_mongo
-from spacewar_crawler.embedded_mongo import EmbeddedMongo, port_answers
+from spacewar_crawler.archive import embedded as embedded_mongo
+from spacewar_crawler.archive.embedded import EmbeddedMongo, port_answers
 from tests.mongo_server import free_port
 
 # A stand-in for nx-27017 that takes its arguments, listens, and sleeps through its first SIGTERM.

@@ -18,7 +18,7 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from spacewar_crawler.archive import MongoArchive
+from spacewar_crawler.archive.mongo import MongoArchive
 from tests.crawl_runner import REPO, crawl_command, crawl_env, run_crawl
 from tests.mirror_site import expected_articles
 from tests.mongo_server import ON_STAND_IN, after_documents, free_port
@@ -287,9 +287,10 @@ def test_full_disk_spills_and_replay_restores_everything(mirror_copy, tmp_path, 
         server = own_stand_in(data_dir=disk / "data")
         client = MongoClient(server.uri)
         # The archive's collections and indexes exist; then the disk fills up, 200 KB short of its end.
-        archive = MongoArchive(server.uri, "spacewar", "articles")
+        archive = MongoArchive(server.uri, "spacewar", "articles", connect_timeout=5.0)
         archive.ensure_indexes()
-        for collection in (archive.crawl_runs, archive.rejects, archive.listings, archive.revisions):
+        stores = (archive.runs.runs, archive.rejects.rejects, archive.listings.listings, archive.articles.revisions)
+        for collection in stores:
             collection.insert_one({"_id": "warm-up"})
         archive.close()
         free = int(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spacewar_crawler.header import HeaderParts, comparable, piece_bounds, read_header_line
-from spacewar_crawler.page_text import normalize_space
+from spacewar_crawler.reading.header import HeaderParts, comparable, piece_bounds, read_header_line
+from spacewar_crawler.reading.page_text import normalize_space
 
 
 def header(pieces: list[str], headline: str = "") -> tuple[HeaderParts, str]:

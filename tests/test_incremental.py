@@ -7,9 +7,14 @@ import sys
 
 import pytest
 from pymongo import MongoClient
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
-from spacewar_crawler.incremental import articles_to_retry
-from spacewar_crawler.site_urls import SiteUrls
+from spacewar_crawler.middlewares import RedirectLoop, SkippedArticle, articles_to_retry
+from spacewar_crawler.site.urls import SiteUrls
+from spacewar_crawler.spiders.spacewar import fetch_failure
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import expected_articles
 from tests.reliability_report import row
@@ -98,42 +103,64 @@ SITE = SiteUrls("https://www.spacewar.com/")
 STORY = "https://www.spacewar.com/reports/Story_999.html"
 
 
+def failure_of(exception: Exception) -> Failure:
+    failure = Failure(exception)
+    failure.request = Request(STORY)
+    return failure
+
+
 @pytest.mark.parametrize(
-    ("reason", "retried"),
+    ("exception", "detail", "status", "lasting"),
     [
-        ("http_503", True),
-        ("http_500", True),
-        ("http_408", True),
-        ("http_429", True),
-        ("DownloadTimeoutError", True),
-        ("ResponseDataLossError", True),
-        ("ConnectionRefusedError", True),
-        ("http_404", False),
-        ("http_410", False),
-        ("http_403", False),
-        ("redirect_loop", False),
-        ("too_many_redirects", False),
+        (HttpError(Response(STORY, status=503)), "http_503", 503, False),
+        (HttpError(Response(STORY, status=500)), "http_500", 500, False),
+        (HttpError(Response(STORY, status=408)), "http_408", 408, False),
+        (HttpError(Response(STORY, status=429)), "http_429", 429, False),
+        (DownloadTimeoutError("took too long"), "DownloadTimeoutError", None, False),
+        (ResponseDataLossError(), "ResponseDataLossError", None, False),
+        (ConnectionRefusedError(), "ConnectionRefusedError", None, False),
+        (HttpError(Response(STORY, status=404)), "http_404", 404, True),
+        (HttpError(Response(STORY, status=410)), "http_410", 410, True),
+        (HttpError(Response(STORY, status=403)), "http_403", 403, True),
+        (RedirectLoop(f"redirect loop: {STORY} -> {STORY}"), "redirect_loop", None, True),
+        (IgnoreRequest("max redirections reached"), "too_many_redirects", None, True),
     ],
 )
-def test_only_failures_that_may_pass_are_retried(reason, retried):
-    failures = [{"url": STORY, "reason": f"fetch_failed: {reason}"}]
-    assert articles_to_retry(failures, frozenset(), SITE.is_article, 3) == ([STORY] if retried else [])
+def test_fetch_failure_is_typed_where_it_happens(exception, detail, status, lasting):
+    reject = fetch_failure(failure_of(exception))
+    assert (reject.url, reject.kind, reject.detail, reject.status, reject.lasting) == (
+        STORY,
+        "fetch_failed",
+        detail,
+        status,
+        lasting,
+    )
+
+
+def test_requests_skipped_on_purpose_are_no_fetch_failure():
+    assert fetch_failure(failure_of(SkippedArticle(f"archived: {STORY}"))) is None
+    assert fetch_failure(failure_of(IgnoreRequest("Forbidden by robots.txt"))) is None
+
+
+def test_only_failures_that_may_pass_are_retried():
+    assert articles_to_retry([{"url": STORY, "lasting": False}], frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry([{"url": STORY, "lasting": True}], frozenset(), SITE.is_article, 3) == []
 
 
 def test_retry_follows_the_last_failure_and_stops_at_the_run_limit():
-    def failed(*reasons):
-        return [{"url": STORY, "reason": f"fetch_failed: {r}"} for r in reasons]
+    def failed(*lasting):
+        return [{"url": STORY, "lasting": flag} for flag in lasting]
 
-    assert articles_to_retry(failed("http_503", "http_404"), frozenset(), SITE.is_article, 3) == []
-    assert articles_to_retry(failed("http_404", "http_503"), frozenset(), SITE.is_article, 3) == [STORY]
-    assert articles_to_retry(failed("http_503", "http_503"), frozenset(), SITE.is_article, 3) == [STORY]
-    assert articles_to_retry(failed("http_503", "http_503", "http_503"), frozenset(), SITE.is_article, 3) == []
-    assert articles_to_retry(failed("http_503"), frozenset(), SITE.is_article, 0) == []
+    assert articles_to_retry(failed(False, True), frozenset(), SITE.is_article, 3) == []
+    assert articles_to_retry(failed(True, False), frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry(failed(False, False), frozenset(), SITE.is_article, 3) == [STORY]
+    assert articles_to_retry(failed(False, False, False), frozenset(), SITE.is_article, 3) == []
+    assert articles_to_retry(failed(False), frozenset(), SITE.is_article, 0) == []
 
 
 def test_archived_and_other_sites_articles_are_not_retried():
     other = "https://www.spacedaily.com/reports/Story_999.html"
-    failures = [{"url": u, "reason": "fetch_failed: http_503"} for u in (STORY, other, None)]
+    failures = [{"url": u, "lasting": False} for u in (STORY, other, None)]
     assert articles_to_retry(failures, frozenset(), SITE.is_article, 3) == [STORY]
     assert articles_to_retry(failures, frozenset({STORY}), SITE.is_article, 3) == []
 
@@ -196,7 +223,7 @@ def test_article_that_keeps_failing_is_given_up_after_the_set_number_of_runs(
         runs.append(mirror_copy.requested(path))
     assert runs == [3, 3, 0]
     rejects = MongoClient(mongo_uri)[db_name].rejects.find({"url": mirror_copy.url + path[1:]})
-    assert [r["reason"] for r in rejects] == ["fetch_failed: http_500", "fetch_failed: http_500"]
+    assert [(r["reason"], r["status"], r["lasting"]) for r in rejects] == [("fetch_failed: http_500", 500, False)] * 2
     reliability.append(
         row(
             "network",

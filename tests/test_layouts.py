@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
-from spacewar_crawler.header import comparable
-from spacewar_crawler.items import ArticleItem
-from spacewar_crawler.layouts import LAYOUT_NAMES, UNKNOWN, detect_layout
-from spacewar_crawler.page_text import element_text, normalize_space, parse_document
-from spacewar_crawler.pages import ArticlePage, extract_article
+from spacewar_crawler.reading.article import ArticleItem
+from spacewar_crawler.reading.header import comparable
+from spacewar_crawler.reading.layouts import LAYOUT_NAMES, UNKNOWN
+from spacewar_crawler.reading.page_text import element_text, normalize_space, parse_document
+from spacewar_crawler.reading.pages import ArticlePage, extract_article
 from tests.mirror_site import Fixture, fixtures
 
 BASE = "http://127.0.0.1:8000"
@@ -46,7 +46,7 @@ def test_every_layout_has_a_fixture_with_its_expected_item(layout):
 def test_layout_is_told_by_markup_not_by_date():
     fixture = next(f for f in FIXTURES if f.expected["layout"] == "table-story")
     redated = re.sub(rb"\b(19|20)\d\d\b", b"1999", fixture.html)
-    assert detect_layout(parse_document(redated)).name == "table-story"
+    assert ArticlePage(redated, BASE + fixture.path).layout.name == "table-story"
 
 
 def test_page_of_no_known_layout_is_read_by_the_generic_path_and_says_so():

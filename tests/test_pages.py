@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from spacewar_crawler.pages import ArticlePage, LinkedArticle, ListingPage, Picture
+from spacewar_crawler.reading.pages import ArticlePage, LinkedArticle, ListingPage, Picture
 from tests.mirror_site import saved_page
 
 BASE = "http://127.0.0.1:8000/"

@@ -8,8 +8,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spacewar_crawler.items import ArticleItem, RejectedPage
-from spacewar_crawler.pages import extract_article
+from spacewar_crawler.reading.article import ArticleItem, RejectedPage
+from spacewar_crawler.reading.pages import extract_article
 from tests.mirror_site import EXPECTED, SITE
 
 ARTICLE_PAGES = sorted(str(p.relative_to(SITE)) for p in [*SITE.glob("reports/*.html"), *SITE.glob("afp/*.html")])

@@ -8,7 +8,7 @@ import re
 import pytest
 from pymongo import MongoClient
 
-from spacewar_crawler.quality import ArticleQuality, RunQuality
+from spacewar_crawler.reading.quality import ArticleQuality, RunQuality
 from tests.crawl_runner import run_crawl
 from tests.mirror_site import expected_articles
 from tests.test_warc import cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spacewar_crawler.site_urls import SiteUrls, is_smn_host, may_be_article
+from spacewar_crawler.site.urls import SiteUrls, is_smn_host, may_be_article
 
 SITE = SiteUrls("http://127.0.0.1:8000/")
 

@@ -90,7 +90,10 @@ def test_crawl_records_its_run_and_its_rejects(mirror, tmp_path, mongo_uri, db_n
     assert rejects == [
         {
             "url": mirror.url + "reports/Hypersonic_glide_vehicle_test_fails_over_Pacific_999.html",
+            "kind": "fetch_failed",
             "reason": "fetch_failed: http_404",
+            "status": 404,
+            "lasting": True,
             "run_id": run["_id"],
         }
     ]

@@ -9,7 +9,7 @@ import pytest
 from pymongo import MongoClient
 from warcio.archiveiterator import ArchiveIterator
 
-from spacewar_crawler.warc import read_response
+from spacewar_crawler.archive.warc import read_response
 from tests.crawl_runner import REPO, run_crawl
 from tests.mirror_site import SITE, expected_articles
 

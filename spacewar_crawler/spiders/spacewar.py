@@ -13,10 +13,19 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from spacewar_crawler.feeds import MalformedFeed, feed_entries
-from spacewar_crawler.incremental import ARTICLE_META, SkippedArticle
+from spacewar_crawler import stats as keys
 from spacewar_crawler.items import ArticleItem, RejectedPage
-from spacewar_crawler.pages import (
+from spacewar_crawler.middlewares import (
+    ARTICLE_META,
+    LISTING_META,
+    LOCATION_META,
+    CrawlState,
+    RedirectLoop,
+    SkippedArticle,
+)
+from spacewar_crawler.reading.article import FETCH_FAILED, NOT_HTML, PARSE_ERROR
+from spacewar_crawler.reading.feeds import MalformedFeed, feed_entries
+from spacewar_crawler.reading.pages import (
     ArticlePage,
     CrawlHints,
     LinkedArticle,
@@ -24,9 +33,7 @@ from spacewar_crawler.pages import (
     ParserOptions,
     extract_article,
 )
-from spacewar_crawler.signals import archive_opened, listing_fetched
-from spacewar_crawler.site_urls import DEFAULT_BASE_URL, SiteUrls, slugify
-from spacewar_crawler.warc import LOCATION_META
+from spacewar_crawler.site.urls import DEFAULT_BASE_URL, SiteUrls, slugify
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +51,9 @@ class SpacewarSpider(scrapy.Spider):
 
     Arguments (`-a`): `base_url` (site root), `section` (slug or display name: crawl one
     section), `refresh=1` (fetch archived articles again), `feeds=0` (no RSS start pages).
-    Archived articles are skipped before they are scheduled; listing pages are asked for
-    with the validators of the last finished run, and a 304 counts as "unchanged". A full
-    run also asks again for articles that earlier runs failed to fetch (see storage).
+    What the archive knows (archived articles, listing validators, articles to ask for
+    again) is `middlewares.CrawlState`'s; the spider hands it its arguments as settings and
+    counts a listing's 304 as "unchanged".
     """
 
     name = "spacewar"
@@ -65,28 +72,22 @@ class SpacewarSpider(scrapy.Spider):
         self.urls = SiteUrls(base_url)
         self.allowed_domains = [self.urls.allowed_domain]
         self.section_slug = slugify(section) if section else None
-        self.refresh = _flag(refresh)
         self.feeds = _flag(feeds) and self.section_slug is None
-        self.archived: frozenset[str] = frozenset()
-        self.listing_validators: dict[str, dict[str, str]] = {}
-        self.retry_urls: list[str] = []
-        self._scheduled: set[str] = set()
         self.feed_dates: dict[str, str] = {}
         self.parser_options = ParserOptions()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.parser_options = ParserOptions.from_settings(crawler.settings)
-        crawler.signals.connect(spider.archive_opened, signal=archive_opened)
+        # The arguments that other components act on become settings (the spider's are applied before Scrapy's
+        # components are built): the crawl state's site, section and refresh, and the run record's arguments.
+        settings = crawler.settings
+        settings.set("SPACEWAR_BASE_URL", spider.urls.root, priority="spider")
+        settings.set("SPACEWAR_SECTION", spider.section_slug, priority="spider")
+        settings.set("SPACEWAR_REFRESH", _flag(spider.arguments["refresh"]), priority="spider")
+        settings.set("SPACEWAR_RUN_ARGS", spider.arguments, priority="spider")
+        spider.parser_options = ParserOptions.from_settings(settings)
         return spider
-
-    def archive_opened(
-        self, archived_urls: frozenset[str], listing_validators: dict[str, dict[str, str]], retry_urls: list[str]
-    ) -> None:
-        self.archived = archived_urls
-        self.listing_validators = listing_validators
-        self.retry_urls = retry_urls
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_error)
@@ -96,21 +97,21 @@ class SpacewarSpider(scrapy.Spider):
                 yield scrapy.Request(
                     urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error, priority=10
                 )
-        if not self.section_slug:
-            # Articles an earlier run could not fetch: their listing may answer 304 now, or only an
-            # archived article linked to them.
-            for url in self.retry_urls:
-                request = self._article_request(url, None)
-                if request is not None:
-                    self._count("articles/retried")
-                    yield request
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        again = ((state.retry_urls, keys.ARTICLES_RETRIED), (state.linked_urls, keys.ARTICLES_LINKED)) if state else ()
+        for urls, key in again:
+            # Articles an earlier run could not fetch, or never got to: their listing may answer 304 now, or only an
+            # archived article links to them.
+            for url in urls:
+                self._count(key)
+                yield self._article_request(url, None)
 
-    def _count(self, key: str, value: int = 1) -> None:
+    def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"spacewar/{key}", value)
+        self.crawler.stats.inc_value(key)
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
-        self._count("pages/home")
+        self._count(keys.PAGES_HOME)
         if not isinstance(response, TextResponse):
             return
         home = ListingPage(response.body, response.url, _content_type(response))
@@ -131,53 +132,38 @@ class SpacewarSpider(scrapy.Spider):
         try:
             entries = feed_entries(response.body, response.url)
         except MalformedFeed as exc:
-            self._count("feeds/malformed")
+            self._count(keys.FEEDS_MALFORMED)
             logger.warning("Malformed feed %s: %s", response.url, exc)
             return
-        self._count("feeds/read")
+        self._count(keys.FEEDS_READ)
         for entry in entries:
             if self.urls.is_article(entry.url):
                 if entry.published:
                     self.feed_dates.setdefault(entry.url, entry.published.date().isoformat())
-                request = self._article_request(entry.url, None)
-                if request is not None:
-                    yield request
+                yield self._article_request(entry.url, None)
 
     def _listing_request(self, url: str, section: str | None, priority: int = 0) -> scrapy.Request:
-        headers: dict[str, str] = {}
-        validators = self.listing_validators.get(url, {}) if not self.refresh else {}
-        if validators.get("etag"):
-            headers["If-None-Match"] = validators["etag"]
-        if validators.get("last_modified"):
-            headers["If-Modified-Since"] = validators["last_modified"]
         return scrapy.Request(
             url,
-            headers=headers,
             callback=self.parse_listing,
             errback=self.on_error,
             cb_kwargs={"section": section},
-            meta={"handle_httpstatus_list": [304]},
+            meta={"handle_httpstatus_list": [304], LISTING_META: True},
             priority=priority,
         )
 
     def parse_listing(self, response: Response, section: str | None = None) -> Iterator[scrapy.Request]:
         if response.status == 304:
-            self._count("listings/unchanged")
+            self._count(keys.LISTINGS_UNCHANGED)
             return
         if not isinstance(response, TextResponse):
-            self._count("pages/not_listing")
+            self._count(keys.PAGES_NOT_LISTING)
             return
         listing = ListingPage(response.body, response.url, _content_type(response))
         if not listing.is_listing:
-            self._count("pages/not_listing")
+            self._count(keys.PAGES_NOT_LISTING)
             return
-        self._count("pages/listing")
-        self.crawler.signals.send_catch_log(
-            listing_fetched,
-            url=response.url,
-            etag=response.headers.get("ETag", b"").decode("latin-1") or None,
-            last_modified=response.headers.get("Last-Modified", b"").decode("latin-1") or None,
-        )
+        self._count(keys.PAGES_LISTING)
         name = listing.section or section
         yield from self._article_requests(listing.articles, section=name)
         for url in listing.older_pages:
@@ -187,27 +173,27 @@ class SpacewarSpider(scrapy.Spider):
     def parse_article(
         self, response: Response, section: str | None = None
     ) -> Iterator[ArticleItem | RejectedPage | scrapy.Request]:
-        self._count("pages/article")
+        self._count(keys.PAGES_ARTICLE)
         if not isinstance(response, TextResponse):
-            yield RejectedPage(response.url, "not_html")
+            yield RejectedPage(response.url, NOT_HTML, response.headers.get("Content-Type", b"").decode("latin-1"))
             return
         hints = CrawlHints(section=section, published=self.feed_dates.get(self.urls.canonical(response.url)))
         extraction = extract_article(response.body, response.url, _content_type(response), self.parser_options, hints)
         item, page = extraction.result, extraction.page
         if isinstance(item, RejectedPage) or page is None:
-            if item.reason.startswith("parse_error"):
-                self._count("parse_errors")
+            if item.kind == PARSE_ERROR:
+                self._count(keys.PARSE_ERRORS)
             yield item
             return
         item.fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         location = response.meta.get(LOCATION_META)
         if location:
             item.warc_file, item.warc_offset = location["file"], location["offset"]
-        self._count(f"layout/{item.layout}")
+        self._count(keys.LAYOUT + item.layout)
         if self.section_slug and item.section_slug != self.section_slug:
-            self._count("articles/other_section")
+            self._count(keys.ARTICLES_OTHER_SECTION)
         else:
-            self._count("articles/yielded")
+            self._count(keys.ARTICLES_YIELDED)
             yield item
         yield from self._follow_related(page)
 
@@ -217,9 +203,7 @@ class SpacewarSpider(scrapy.Spider):
                 continue  # sister-site articles are recorded in `related`, not fetched
             if self.section_slug and (link.label is None or slugify(link.label) != self.section_slug):
                 continue
-            request = self._article_request(link.url, page.section_name(link.label) if link.label else None)
-            if request is not None:
-                yield request
+            yield self._article_request(link.url, page.section_name(link.label) if link.label else None)
         if not self.section_slug:
             for link in page.related_links:
                 if self.urls.is_listing_candidate(link.url):
@@ -228,53 +212,50 @@ class SpacewarSpider(scrapy.Spider):
     def _article_requests(self, links: list[LinkedArticle], section: str | None) -> Iterator[scrapy.Request]:
         for link in links:
             if self.urls.is_article(link.url):
-                request = self._article_request(link.url, section)
-                if request is not None:
-                    yield request
+                yield self._article_request(link.url, section)
 
-    def _article_request(self, url: str, section: str | None) -> scrapy.Request | None:
-        """A request for an article not archived and not yet scheduled in this run, else None."""
-        if url in self._scheduled:
-            return None
-        self._scheduled.add(url)
-        if url in self.archived and not self.refresh:
-            self._count("articles/skipped_archived")
-            return None
+    def _article_request(self, url: str, section: str | None) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_article_error,
             cb_kwargs={"section": section},
             meta={ARTICLE_META: True},
-            dont_filter=True,  # ArticleGate does the duplicate filtering of articles
+            dont_filter=True,  # CrawlState lets each article through once a run, and sees redirect loops
         )
 
     def on_error(self, failure: Failure) -> None:
-        if _skipped_on_purpose(failure):
-            return
-        self._count(f"fetch_failed/{_failure_reason(failure)}")
-        logger.warning("Could not fetch %s: %s", getattr(failure.request, "url", "?"), failure.getErrorMessage())
+        self._record_failure(failure)
 
     def on_article_error(self, failure: Failure) -> Iterator[RejectedPage]:
-        self.on_error(failure)
-        request = getattr(failure, "request", None)
-        if request is not None and not _skipped_on_purpose(failure):
-            yield RejectedPage(request.url, f"fetch_failed: {_failure_reason(failure)}")
+        reject = self._record_failure(failure)
+        if reject is not None:
+            yield reject
+
+    def _record_failure(self, failure: Failure) -> RejectedPage | None:
+        reject = fetch_failure(failure)
+        if reject is not None:
+            self._count(keys.FETCH_FAILED + reject.detail)
+            logger.warning("Could not fetch %s: %s", reject.url, failure.getErrorMessage())
+        return reject
 
 
-def _skipped_on_purpose(failure: Failure) -> bool:
-    """Archived, duplicate or forbidden by robots.txt: counted where decided, not a failure."""
+def fetch_failure(failure: Failure) -> RejectedPage | None:
+    """The failure to fetch a page, typed where it happened; None for a request skipped on purpose
+    (archived, a duplicate, forbidden by robots.txt), which is counted where that was decided."""
     if failure.check(SkippedArticle):
-        return True
-    return bool(failure.check(IgnoreRequest)) and "robots.txt" in str(failure.value)
-
-
-def _failure_reason(failure: Failure) -> str:
+        return None
+    # Scrapy's robots.txt and redirect limits raise a plain IgnoreRequest: its message is all they say.
+    message = str(failure.value)
+    if failure.check(IgnoreRequest) and not failure.check(RedirectLoop) and "robots.txt" in message:
+        return None
+    url = getattr(getattr(failure, "request", None), "url", "?")
     response = getattr(failure.value, "response", None)
     if response is not None:
-        return f"http_{response.status}"
-    if failure.check(IgnoreRequest) and "redirect loop" in str(failure.value):
-        return "redirect_loop"
-    if failure.check(IgnoreRequest) and "redirections" in str(failure.value):
-        return "too_many_redirects"
-    return type(failure.value).__name__
+        lasting = 400 <= response.status < 500 and response.status not in (408, 429)
+        return RejectedPage(url, FETCH_FAILED, f"http_{response.status}", response.status, lasting)
+    if failure.check(RedirectLoop):
+        return RejectedPage(url, FETCH_FAILED, "redirect_loop", lasting=True)
+    if failure.check(IgnoreRequest) and "redirections" in message:
+        return RejectedPage(url, FETCH_FAILED, "too_many_redirects", lasting=True)
+    return RejectedPage(url, FETCH_FAILED, type(failure.value).__name__)

@@ -15,29 +15,25 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.settings import Settings
+from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.project import get_project_settings
 
-from spacewar_crawler.archive import (
-    ArchiveUnavailable,
-    ArchiveWriteError,
-    ArticleQuery,
-    MongoArchive,
-    connect_archive,
-    to_item,
-    utc_now,
-)
-from spacewar_crawler.items import RejectedPage
-from spacewar_crawler.pages import CrawlHints, ParserOptions, extract_article
-from spacewar_crawler.quality import WARNINGS
-from spacewar_crawler.site_urls import SiteUrls, slugify
-from spacewar_crawler.storage import archive_config
-from spacewar_crawler.warc import read_response
+from spacewar_crawler.archive.articles import ArticleQuery
+from spacewar_crawler.archive.documents import to_item, utc_now
+from spacewar_crawler.archive.errors import ArchiveUnavailable, ArchiveWriteError
+from spacewar_crawler.archive.mongo import ArchiveConfig, MongoArchive, connect_archive
+from spacewar_crawler.archive.warc import OriginalNotFound, Originals
+from spacewar_crawler.reading.article import ORIGINAL_UNREADABLE, RejectedPage
+from spacewar_crawler.reading.pages import CrawlHints, ParserOptions, extract_article
+from spacewar_crawler.reading.quality import WARNINGS
+from spacewar_crawler.site.urls import SiteUrls, slugify
 
 REPLAY_BATCH = 500
 
@@ -46,16 +42,17 @@ def project_settings(args: argparse.Namespace) -> Settings:
     """The crawl's settings (also from outside the repository root), with `-s NAME=VALUE` applied."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "spacewar_crawler.settings")
     settings = get_project_settings()
-    for assignment in args.set or []:
-        name, _, value = assignment.partition("=")
-        settings.set(name.strip(), value, priority="cmdline")
+    try:
+        settings.setdict(arglist_to_dict(args.set or []), priority="cmdline")
+    except ValueError:
+        raise UsageError(f"-s takes NAME=VALUE, got {args.set!r}") from None
     return settings
 
 
 @contextmanager
 def open_archive(args: argparse.Namespace) -> Iterator[MongoArchive]:
     """The archive named by --mongo-uri/--db, else by the crawl's settings and environment."""
-    config = archive_config(project_settings(args))
+    config = ArchiveConfig.from_settings(project_settings(args))
     if args.mongo_uri:
         config = replace(config, uri=args.mongo_uri)
     if args.db:
@@ -110,7 +107,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def _replay_batch(archive: MongoArchive, batch: list[dict[str, Any]], totals: dict[str, int]) -> None:
     if not batch:
         return
-    result = archive.upsert_batch(batch)
+    result = archive.articles.upsert_batch(batch)
     totals["new"] += result.new
     totals["changed"] += result.changed
     totals["refreshed"] = totals.get("refreshed", 0) + result.refreshed
@@ -243,7 +240,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         print("query: --sort relevance needs --search", file=sys.stderr)
         return 2
     with open_archive(args) as archive:
-        docs = archive.find(_query(args), by_relevance=args.sort == "relevance", limit=args.limit)
+        docs = archive.articles.find(_query(args), by_relevance=args.sort == "relevance", limit=args.limit)
         WRITERS[args.format]((to_item(doc) for doc in docs), sys.stdout)
     return 0
 
@@ -251,7 +248,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream the archive (or the filtered part) as JSON lines, in URL order."""
     with open_archive(args) as archive:
-        write_jsonl((to_item(doc) for doc in archive.find(_query(args), newest_first=False)), sys.stdout)
+        write_jsonl((to_item(doc) for doc in archive.articles.find(_query(args), newest_first=False)), sys.stdout)
     return 0
 
 
@@ -270,15 +267,24 @@ def cmd_original(args: argparse.Namespace) -> int:
     """Write the stored original HTML of one article to standard output, byte for byte."""
     with open_archive(args) as archive:
         doc = _find_article(archive, args.url)
-    if doc is None or not doc.get("warc_file"):
-        why = "not archived" if doc is None else "archived without its original (crawled with WARC_ENABLED off)"
-        print(f"original: {why}: {args.url}", file=sys.stderr)
+        if doc is None or not doc.get("warc_file"):
+            why = "not archived" if doc is None else "archived without its original (crawled with WARC_ENABLED off)"
+            print(f"original: {why}: {args.url}", file=sys.stderr)
+            return 1
+        originals = _originals(archive, project_settings(args))
+    try:
+        _, body = originals.read(doc["warc_file"], doc["warc_offset"])
+    except OriginalNotFound as exc:
+        print(f"original: {exc}", file=sys.stderr)
         return 1
-    warc_dir = Path(project_settings(args).get("WARC_DIR"))
-    _, body = read_response(warc_dir, doc["warc_file"], doc["warc_offset"])
     sys.stdout.buffer.write(body)
     sys.stdout.buffer.flush()
     return 0
+
+
+def _originals(archive: MongoArchive, settings: Settings) -> Originals:
+    """Where the stored originals are: WARC_DIR, then every directory earlier crawls wrote to."""
+    return Originals([Path(settings.get("WARC_DIR")).resolve(), *archive.runs.warc_dirs()])
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
@@ -288,21 +294,22 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     article keeps what is stored.
     """
     settings = project_settings(args)
-    warc_dir = Path(settings.get("WARC_DIR"))
     options = ParserOptions.from_settings(settings)
     totals = {"new": 0, "changed": 0, "refreshed": 0, "unchanged": 0, "without original": 0, "failed": 0}
     with open_archive(args) as archive:
+        originals = _originals(archive, settings)
         query = _query(args)
-        total = archive.count_matching(query)
+        total = archive.articles.count_matching(query)
         batch: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
         done = 0
-        for done, doc in enumerate(archive.find(query, newest_first=False), 1):
-            outcome = _reextracted(to_item(doc), warc_dir, options)
+        for done, doc in enumerate(archive.articles.find(query, newest_first=False), 1):
+            outcome = _reextracted(to_item(doc), originals, options)
             if isinstance(outcome, RejectedPage):
                 print(f"\nreextract: {outcome.url}: {outcome.reason}", file=sys.stderr)
                 totals["failed"] += 1
-                rejects.append({"url": outcome.url, "reason": f"reextract: {outcome.reason}", "time": utc_now()})
+                reason = f"reextract: {outcome.reason}"
+                rejects.append({"url": outcome.url, "kind": outcome.kind, "reason": reason, "time": utc_now()})
             elif outcome is None:
                 totals["without original"] += 1
             else:
@@ -312,7 +319,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
                 batch = []
             print(f"\rre-extracting: {done}/{total}", end="", file=sys.stderr, flush=True)
         _replay_batch(archive, batch, totals)
-        archive.add_rejects(rejects)
+        archive.rejects.add(rejects)
     if done:
         print(file=sys.stderr)
     print(
@@ -324,20 +331,20 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def _reextracted(
-    stored: dict[str, Any], warc_dir: Path, options: ParserOptions
+    stored: dict[str, Any], originals: Originals, options: ParserOptions
 ) -> dict[str, Any] | RejectedPage | None:
     """The article read again from its original, as an item; a reject when that fails; None without an original."""
     if not stored.get("warc_file"):
         return None
     try:
-        content_type, body = read_response(warc_dir, stored["warc_file"], stored["warc_offset"])
+        content_type, body = originals.read(stored["warc_file"], stored["warc_offset"])
     except (OSError, ValueError) as exc:
-        return RejectedPage(stored["url"], f"original_unreadable: {exc}")
+        return RejectedPage(stored["url"], ORIGINAL_UNREADABLE, str(exc))
     # What only the crawl knew (the listing's section, the feed's date) is a hint, as it was for the crawl.
     hints = CrawlHints(section=stored.get("section"), published=stored.get("published"))
     item = extract_article(body, stored["url"], content_type, options, hints).result
     if isinstance(item, RejectedPage):
-        return RejectedPage(stored["url"], item.reason)
+        return RejectedPage(stored["url"], item.kind, item.detail)
     item.url = stored["url"]
     item.fetched_at, item.warc_file, item.warc_offset = stored["fetched_at"], stored["warc_file"], stored["warc_offset"]
     return ItemAdapter(item).asdict()
@@ -347,25 +354,25 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """List stored articles that carry extraction warnings (all warnings, or one), newest first."""
     query = replace(_query(args), warnings=tuple(args.warning or WARNINGS))
     with open_archive(args) as archive:
-        docs = archive.find(query, limit=args.limit)
+        docs = archive.articles.find(query, limit=args.limit)
         AUDIT_WRITERS[args.format]((to_item(doc) for doc in docs), sys.stdout)
     return 0
 
 
 def _find_article(archive: MongoArchive, url: str) -> dict[str, Any] | None:
-    doc = archive.article(url)
+    doc = archive.articles.article(url)
     if doc is None and url.startswith(("http://", "https://")):
-        doc = archive.article(SiteUrls(url).canonical(url))
+        doc = archive.articles.article(SiteUrls(url).canonical(url))
     return doc
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per section and per month, and the last crawl runs."""
     with open_archive(args) as archive:
-        total = archive.count()
-        sections = archive.counts_by("$section_slug")
-        months = archive.counts_by({"$dateToString": {"format": "%Y-%m", "date": "$published"}})
-        runs = archive.recent_runs(args.runs)
+        total = archive.articles.count()
+        sections = archive.articles.counts_by_section()
+        months = archive.articles.counts_by_month()
+        runs = archive.runs.recent(args.runs)
     out = sys.stdout
     out.write(f"Articles: {total}\n\nBy section:\n")
     for name, n in sections:
@@ -395,7 +402,7 @@ def _run_line(run: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m spacewar_crawler",
+        prog="spacewar" if Path(sys.argv[0]).name == "spacewar" else "python -m spacewar_crawler",
         description="Work with the SpaceWar.com archive in MongoDB.",
     )
     connection = argparse.ArgumentParser(add_help=False)
@@ -405,14 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-s", "--set", action="append", metavar="NAME=VALUE", help="override a setting, as with scrapy crawl -s"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = partial(commands.add_parser, formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    replay = commands.add_parser(
-        "replay",
-        parents=[connection],
+    replay = add(
+        "replay", parents=[connection],
         help="store items spilled during a storage outage",
         description="Store the items of a spill file written when MongoDB was unavailable. Idempotent.",
         epilog="example: python -m spacewar_crawler replay data/spill/spill-20261129T090000Z-1a2b3c4d.jsonl",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay.add_argument("file", help="the spill file (JSON lines)")
     replay.set_defaults(handler=cmd_replay)
@@ -425,9 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--author", help="author contains this text (case-insensitive)")
     filters.add_argument("--agency", help="wire agency, e.g. AFP (case-insensitive)")
 
-    query = commands.add_parser(
-        "query",
-        parents=[connection, filters],
+    query = add(
+        "query", parents=[connection, filters],
         help="list archived articles matching filters",
         description="List archived articles, newest first.",
         epilog=(
@@ -436,43 +441,36 @@ def build_parser() -> argparse.ArgumentParser:
             "  python -m spacewar_crawler query --search hypersonic --sort relevance --format jsonl\n"
             "  python -m spacewar_crawler query --author 'Staff Writers' --format csv > staff.csv"
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     query.add_argument("--limit", type=_limit, default=20, help="at most N articles (0: all; default 20)")
     query.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format (default table)")
     query.add_argument("--sort", choices=("newest", "relevance"), default="newest", help="order (relevance: --search)")
     query.set_defaults(handler=cmd_query, warning=None, layout=None, url=None)
 
-    export = commands.add_parser(
-        "export",
-        parents=[connection, filters],
+    export = add(
+        "export", parents=[connection, filters],
         help="stream the archive as JSON lines",
         description="Write the whole archive, or the part matching filters, as JSON lines (constant memory).",
         epilog="examples:\n  python -m spacewar_crawler export > archive.jsonl\n"
         "  python -m spacewar_crawler export --section missile-defense --since 2025-01-01 > md-2025.jsonl",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.set_defaults(handler=cmd_export, warning=None, layout=None, url=None)
 
-    show = commands.add_parser(
-        "show",
-        parents=[connection],
+    show = add(
+        "show", parents=[connection],
         help="print one archived article as JSON",
         description="Print one archived article as JSON; exit status 1 if it is not archived.",
         epilog="example:\n  python -m spacewar_crawler show "
         "https://www.spacewar.com/reports/China_says_ready_to_expand_practical_cooperation_with_Russian_army_999.html",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     show.add_argument("url", help="the article URL (tracking parameters and fragments are ignored)")
     show.set_defaults(handler=cmd_show)
 
-    stats = commands.add_parser(
-        "stats",
-        parents=[connection],
+    stats = add(
+        "stats", parents=[connection],
         help="counts per section and month, last crawl runs",
         description="Counts per section and per month published, and the last crawl runs.",
         epilog="example:\n  python -m spacewar_crawler stats --runs 5",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     stats.add_argument("--runs", type=_limit, default=10, help="how many recent runs to list (default 10)")
     stats.set_defaults(handler=cmd_stats)
@@ -489,9 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="only articles with this extraction warning (repeatable: any of them); one of: "
         + ", ".join(sorted(WARNINGS)),
     )
-    audit = commands.add_parser(
-        "audit",
-        parents=[connection, section_and_date, warning],
+    audit = add(
+        "audit", parents=[connection, section_and_date, warning],
         help="list archived articles with extraction warnings",
         description=(
             "List archived articles whose extraction noticed something (no byline, no dateline, a date from a"
@@ -501,16 +498,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  python -m spacewar_crawler audit --warning no_byline --since 2026-01-01\n"
         "  python -m spacewar_crawler audit --layout unknown --format csv > unknown.csv\n"
         "  python -m spacewar_crawler reextract --warning no_byline   # after fixing the parser",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     audit.add_argument("--layout", help="only articles read with this layout (e.g. smn-classic, unknown)")
     audit.add_argument("--limit", type=_limit, default=0, help="at most N articles (default 0: all)")
     audit.add_argument("--format", choices=sorted(AUDIT_WRITERS), default="table", help="output format (default table)")
     audit.set_defaults(handler=cmd_audit, search=None, author=None, agency=None, until=None, url=None)
 
-    reextract = commands.add_parser(
-        "reextract",
-        parents=[connection, section_and_date, warning],
+    reextract = add(
+        "reextract", parents=[connection, section_and_date, warning],
         help="re-parse stored originals (no fetching)",
         description=(
             "Parse the stored original pages (WARC_DIR) with the current parser and cleaning, and store the"
@@ -519,35 +514,48 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  python -m spacewar_crawler reextract --section superpowers\n"
         "  python -m spacewar_crawler reextract --since 2025-01-01 -s KEEP_IMAGE_CAPTIONS=1\n"
         "  python -m spacewar_crawler reextract --warning no_byline --url https://www.spacewar.com/reports/X_999.html",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     reextract.add_argument("--url", action="append", help="only this article (repeatable)")
     reextract.set_defaults(handler=cmd_reextract, search=None, author=None, agency=None, until=None, layout=None)
 
-    original = commands.add_parser(
-        "original",
-        parents=[connection],
+    original = add(
+        "original", parents=[connection],
         help="print the stored original HTML of an article",
         description="Write the original HTML of an archived article, byte for byte, to standard output.",
         epilog="example:\n  python -m spacewar_crawler original "
         "https://www.spacewar.com/reports/China_says_ready_to_expand_practical_cooperation_with_Russian_army_999.html"
         " > page.html",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     original.add_argument("url", help="the article URL")
     original.set_defaults(handler=cmd_original)
     return parser
 
 
+class UsageError(ValueError):
+    """A command-line value the command cannot take: exit status 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error is one line on stderr that says what to do."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except BrokenPipeError:
+        # The reader went away (`query | head`): what it wanted was printed. Python would report the pipe once
+        # more when it flushes stdout at exit, so stdout is pointed at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ArchiveUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ArchiveWriteError as exc:
-        print(f"error: could not write to MongoDB: {exc}", file=sys.stderr)
+        print(f"error: could not write to MongoDB: {exc}; run it again once MongoDB accepts writes", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from spacewar_crawler.page_text import normalize_space
+from spacewar_crawler.reading.page_text import normalize_space
 
 # Widget and prompt phrases: a paragraph made of nothing but these is page furniture.
 FURNITURE_PHRASES = (

@@ -10,21 +10,32 @@ from __future__ import annotations
 import logging
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from lxml import html as lxml_html
 
-from spacewar_crawler.boilerplate import BoilerplateStripper, ends_article, is_boilerplate
-from spacewar_crawler.dateline import (
+from spacewar_crawler.reading.article import (
+    MISSING_BODY,
+    MISSING_TITLE,
+    NOT_AN_ARTICLE,
+    PARSE_ERROR,
+    ArticleItem,
+    RejectedPage,
+    content_hash,
+)
+from spacewar_crawler.reading.boilerplate import BoilerplateStripper, ends_article, is_boilerplate
+from spacewar_crawler.reading.dateline import (
     Dateline,
     parse_dateline,
     parse_iso_date,
     split_leading_dateline,
 )
-from spacewar_crawler.header import (
+from spacewar_crawler.reading.header import (
     BYLINE,
     HEADER_DATE,
     HeaderParts,
@@ -33,9 +44,8 @@ from spacewar_crawler.header import (
     piece_bounds,
     read_header_line,
 )
-from spacewar_crawler.items import ArticleItem, RejectedPage, content_hash
-from spacewar_crawler.layouts import Layout, detect_layout
-from spacewar_crawler.page_text import (
+from spacewar_crawler.reading.layouts import Layout, detect_layout
+from spacewar_crawler.reading.page_text import (
     Block,
     Image,
     element_text,
@@ -44,7 +54,7 @@ from spacewar_crawler.page_text import (
     subtree_elements,
     text_blocks,
 )
-from spacewar_crawler.quality import (
+from spacewar_crawler.reading.quality import (
     BODY_STARTS_WITH_HEADLINE,
     DATE_FROM_FALLBACK,
     HEADER_IN_BODY,
@@ -56,7 +66,7 @@ from spacewar_crawler.quality import (
     SHORT_BODY,
     UNKNOWN_LAYOUT,
 )
-from spacewar_crawler.site_urls import SiteUrls, may_be_article, slugify
+from spacewar_crawler.site.urls import SiteUrls, may_be_article, slugify
 
 logger = logging.getLogger(__name__)
 
@@ -115,13 +125,20 @@ class SitePage:
 
     def meta(self, *names: str) -> str | None:
         """The first non-empty <meta name|property=...> among `names`."""
-        for name in names:
-            for el in self.root.iter("meta"):
-                if name in (el.get("name"), el.get("property"), el.get("itemprop")):
-                    value = normalize_space(el.get("content") or "")
-                    if value:
-                        return value
-        return None
+        return next((self._metas[name] for name in names if name in self._metas), None)
+
+    @cached_property
+    def _metas(self) -> dict[str, str]:
+        """Each meta name, property or itemprop with its first non-empty content: one pass over the page's metas."""
+        found: dict[str, str] = {}
+        for el in self.root.iter("meta"):
+            value = normalize_space(el.get("content") or "")
+            if value:
+                for attribute in ("name", "property", "itemprop"):
+                    name = el.get(attribute)
+                    if name:
+                        found.setdefault(name, value)
+        return found
 
     def absolute(self, href: str) -> str | None:
         url = self.urls.absolute(href, self.base_href)
@@ -285,25 +302,29 @@ class ArticlePage(SitePage):
 
     @cached_property
     def layout(self) -> Layout | None:
-        return detect_layout(self.root)
+        return detect_layout(self._marked_elements)
 
-    @cached_property
-    def _title_candidates(self) -> list[str]:
-        """Headline texts, most trusted first: the layout's headline, h1, then meta and <title>."""
-        site_name = (self.meta("og:site_name") or "").casefold()
-        found: list[str] = []
+    def _title_candidates(self) -> Iterator[str]:
+        """Headline texts, most trusted first: the layout's headline, h1, then meta and <title>; each once."""
+        seen: set[str] = set()
+        for text in self._title_texts():
+            if text and text not in seen:
+                seen.add(text)
+                yield text
+
+    def _title_texts(self) -> Iterator[str]:
         if self.layout is not None:
-            found.extend(normalize_space(text) for text in self.layout.headline_texts(self.root))
+            yield from (normalize_space(text) for text in self.layout.headline_texts(self._marked_elements))
+        site_name = (self.meta("og:site_name") or "").casefold()
         for h1 in self.root.iter("h1"):
             text = normalize_space(element_text(h1))
             in_nav = any(a.tag == "nav" for a in h1.iterancestors())
             if not in_nav and not _SITE_NAME.match(text) and text.casefold() != site_name:
-                found.append(text)
-        found.extend(m for m in (self.meta("og:title"), self.meta("twitter:title"), self.meta("headline")) if m)
+                yield text
+        yield from (m for m in (self.meta("og:title"), self.meta("twitter:title"), self.meta("headline")) if m)
         title_el = self.root.find(".//title")
         if title_el is not None:
-            found.append(self._strip_site_name(normalize_space(element_text(title_el))))
-        return list(dict.fromkeys(text for text in found if text))
+            yield self._strip_site_name(normalize_space(element_text(title_el)))
 
     def _strip_site_name(self, title: str) -> str:
         """'SpaceWar.com | Title' or 'Title - SpaceWar.com' -> 'Title'."""
@@ -313,24 +334,30 @@ class ArticlePage(SitePage):
         return " - ".join(kept) if kept else title
 
     @cached_property
-    def _located_title(self) -> tuple[str | None, int | None]:
-        """The headline and the first block that prints it (a block of its own, or the start of a header line)."""
-        # One cheap key per block; a block whose key begins like a candidate's is then read as a header line.
-        starts = [
-            (i, comparable(block.text[:40])[:16], _link_only(block))
-            for i, block in enumerate(self.blocks)
-            if i not in self.nav_blocks
-        ]
+    def _located_title(self) -> tuple[str | None, int | None, HeaderParts | None, int]:
+        """The headline, the first block that prints it (a block of its own, or the start of a header line), what
+        that line gave, and where in it the rest begins."""
+        # Each block's first letter or digit: only a block that starts like a candidate is read as a header line.
+        starts = [(i, _initial(block.text)) for i, block in enumerate(self.blocks) if i not in self.nav_blocks]
+        candidates: list[str] = []
+        remaining = self._title_candidates()  # read lazily: the first candidate is nearly always the one
         for linked in (False, True):  # a headline that is a link may be a sidebar's: only if nothing else prints it
-            for candidate in self._title_candidates:
+            for candidate in chain(list(candidates), (c for c in remaining if not candidates.append(c))):
                 key = comparable(candidate)
-                for i, start, is_link in starts:
-                    if is_link != linked or not start or not key.startswith(start[: len(key)]):
+                for i, initial in starts:
+                    if not key or initial != key[0]:
+                        continue
+                    block = self.blocks[i]
+                    if not comparable(block.text[: len(candidate) + 8]).startswith(key[:12]):
+                        continue
+                    if _link_only(block) != linked:
                         continue
                     parts = HeaderParts()
-                    if self._read_header_line(i, key, parts) and parts.headlines:
-                        return candidate, i
-        return (self._title_candidates[0] if self._title_candidates else None), None
+                    rest = self._read_header_line(i, key, parts)
+                    if rest and parts.headlines:
+                        return candidate, i, parts, rest
+        first = candidates[0] if candidates else next(remaining, None)
+        return first, None, None, 0
 
     @property
     def title(self) -> str | None:
@@ -342,10 +369,15 @@ class ArticlePage(SitePage):
 
     @cached_property
     def header(self) -> Header:
-        start = self.title_index if self.title_index is not None else self._header_without_headline
+        _, located, first_line, rest = self._located_title
+        start = located if located is not None else self._header_without_headline
         key = comparable(self.title or "")
-        parts = HeaderParts()
+        parts = first_line or HeaderParts()
         index, lead_rest = start, None
+        if first_line is not None:  # the headline's own line, read when it was located
+            if rest < len(self.blocks[start].text):
+                return Header(parts, start, start, self.blocks[start].text[rest:])
+            index += 1
         while index < len(self.blocks) and index < start + _MAX_HEADER_BLOCKS:
             block = self.blocks[index]
             if self._outside_text(index) or (len(block.text) < 100 and is_boilerplate(block.text)):
@@ -580,11 +612,11 @@ class ArticlePage(SitePage):
             if heading.text.casefold() != "related content":
                 continue
             container = _enclosing(heading.element, len(heading.text))
-            inside = subtree_elements([container])
             end = i + 1
             while end < len(self.blocks):
                 block = self.blocks[end]
-                if block.element not in inside or ends_article(block.text):
+                inside = block.element is container or any(a is container for a in block.element.iterancestors())
+                if not inside or ends_article(block.text):
                     break
                 end += 1
             links = self.article_links(i + 1, end, skip=self._excluded_elements)
@@ -638,7 +670,7 @@ class ArticlePage(SitePage):
         if not item.section:
             found.append(NO_SECTION)
         first = (item.body or "").split("\n\n", 1)[0]
-        if item.title and comparable(first).startswith(comparable(item.title)):
+        if item.title and comparable(first[: len(item.title) + 20]).startswith(comparable(item.title)):
             found.append(BODY_STARTS_WITH_HEADLINE)
         if split_leading_dateline(first[:200]) or (len(first) <= 80 and (parse_dateline(first) or BYLINE.match(first))):
             found.append(HEADER_IN_BODY)
@@ -650,12 +682,12 @@ class ArticlePage(SitePage):
         """The finished, cleaned article, or the reason the page is none."""
         hints = hints or CrawlHints()
         if self.looks_like_listing:
-            return RejectedPage(self.url, "not_an_article: the page lists articles")
+            return RejectedPage(self.url, NOT_AN_ARTICLE, "the page lists articles")
         title, body = self.title, self.body
         if not title:
-            return RejectedPage(self.url, "missing_title")
+            return RejectedPage(self.url, MISSING_TITLE)
         if not body:
-            return RejectedPage(self.url, "missing_body")
+            return RejectedPage(self.url, MISSING_BODY)
         dateline, section = self.dateline, self.section or hints.section
         published = self.published.isoformat() if self.published else hints.published
         item = ArticleItem(
@@ -704,7 +736,14 @@ def extract_article(
         return Extraction(page.to_item(hints), page)
     except Exception as exc:  # any parser bug: recorded as this page's reject
         logger.exception("Could not parse %s", url)
-        return Extraction(RejectedPage(url, f"parse_error: {type(exc).__name__}: {str(exc)[:200]}"), None)
+        return Extraction(RejectedPage(url, PARSE_ERROR, f"{type(exc).__name__}: {str(exc)[:200]}"), None)
+
+
+def _initial(text: str) -> str:
+    """The first letter or digit of `text`, case-folded ("" if none near the start)."""
+    if text[:1].isalnum():  # nearly every block: no generator
+        return text[0].casefold()[0]
+    return next((char.casefold()[0] for char in text[:8] if char.isalnum()), "")
 
 
 def _may_caption(element: lxml_html.HtmlElement) -> bool:
@@ -712,7 +751,9 @@ def _may_caption(element: lxml_html.HtmlElement) -> bool:
 
 
 def _is_header_text(text: str, headline_key: str) -> bool:
-    """A repeated headline, a byline or a dateline standing alone in the body."""
+    """A repeated headline, a byline or a dateline standing alone in the body (all short lines)."""
+    if len(text) > max(len(headline_key) * 2, 160):
+        return False
     return bool((headline_key and comparable(text) == headline_key) or BYLINE.match(text) or parse_dateline(text))
 
 

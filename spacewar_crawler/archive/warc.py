@@ -1,8 +1,7 @@
 """The raw archive: every fetched article, request and response, in rotating gzip WARC files.
 
-`WarcArchive` is plain warcio (no Scrapy): it writes exchanges and reads one back by file
-and offset. `WarcMiddleware` is the Scrapy side: it records each article response as it
-arrives and tells the spider where it went (`request.meta["warc_location"]`).
+Plain warcio (no Scrapy): `WarcArchive` writes exchanges, `read_response` reads one back by
+file and offset. The Scrapy side is `middlewares.WarcMiddleware`.
 """
 
 from __future__ import annotations
@@ -10,28 +9,16 @@ from __future__ import annotations
 import io
 import logging
 import zlib
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from spacewar_crawler.incremental import ARTICLE_META
-
-if TYPE_CHECKING:
-    from scrapy import Request, Spider
-    from scrapy.crawler import Crawler
-    from scrapy.http import Response
-
 logger = logging.getLogger(__name__)
 
-LOCATION_META = "warc_location"
 # The body is stored as Scrapy hands it over: already decoded from gzip/br and unchunked.
 _DROPPED_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 
@@ -124,46 +111,24 @@ def read_response(directory: Path, file_name: str, offset: int) -> tuple[str | N
     raise ValueError(f"no record at {file_name}@{offset}")
 
 
-class WarcMiddleware:
-    """Downloader middleware: writes every article response (200) to the WARC archive."""
-
-    def __init__(self, archive: WarcArchive) -> None:
-        self.archive = archive
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
-        settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED"):
-            raise NotConfigured("WARC_ENABLED is off")
-        prefix = f"spacewar-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-        archive = WarcArchive(
-            Path(settings.get("WARC_DIR")),
-            prefix,
-            settings.getint("WARC_MAX_BYTES"),
-            settings.get("USER_AGENT"),
-            settings.getint("WARC_COMPRESSION_LEVEL"),
-        )
-        middleware = cls(archive)
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
-        return middleware
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get(ARTICLE_META) and response.status == 200:
-            location = self.archive.write_exchange(
-                response.url,
-                _header_pairs(request.headers),
-                response.status,
-                "OK",
-                _header_pairs(response.headers),
-                response.body,
-                request.method,
-            )
-            request.meta[LOCATION_META] = {"file": location[0], "offset": location[1]}
-        return response
-
-    def spider_closed(self, spider: Spider) -> None:
-        self.archive.close()
+class OriginalNotFound(FileNotFoundError):
+    """No WARC file of that name in the directories the crawls wrote to."""
 
 
-def _header_pairs(headers: Any) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
+class Originals:
+    """The stored originals, read by WARC file name from the directories crawls wrote to, and from no other."""
+
+    def __init__(self, directories: list[Path]) -> None:
+        self.directories = list(dict.fromkeys(directories))
+
+    def read(self, file_name: str, offset: int) -> tuple[str | None, bytes]:
+        """The Content-Type and body of the response at `offset` of `file_name`."""
+        if not isinstance(file_name, str) or Path(file_name).name != file_name or file_name.startswith("."):
+            raise OriginalNotFound(f"not a WARC file name: {file_name!r}")
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"not a WARC offset: {offset!r}")
+        for directory in self.directories:
+            if (directory / file_name).is_file():
+                return read_response(directory, file_name, offset)
+        looked = ", ".join(str(d) for d in self.directories)
+        raise OriginalNotFound(f"{file_name} is not in {looked}; name its directory with -s WARC_DIR=DIR")

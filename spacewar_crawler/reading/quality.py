@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacewar_crawler.layouts import UNKNOWN as UNKNOWN_LAYOUT
+from spacewar_crawler.reading.layouts import UNKNOWN as UNKNOWN_LAYOUT
 
 LAYOUT_UNKNOWN = "layout_unknown"
 NO_BYLINE = "no_byline"
@@ -37,10 +37,6 @@ WARNINGS = {
 # The figures of a run, each the share (in percent) of its new and changed articles that have it.
 FIGURES = ("author", "dateline", "images")
 ALL_LAYOUTS = "all"
-# Where a run keeps them in its stats (and so in `crawl_runs`).
-QUALITY_STATS = "spacewar/quality"
-UNKNOWN_LAYOUT_STATS = "spacewar/quality_layout_unknown"
-DRIFT_STATS = "spacewar/quality_drift"
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,33 @@ def _cleaned(url: str) -> str:
     return canonicalize_url(url_query_cleaner(url, TRACKING_PARAMS, remove=True))
 
 
+@lru_cache(maxsize=8192)
+def _joined(base: str, href: str) -> str | None:
+    try:
+        url = urljoin(base, href) if base else href
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
+
+
+@lru_cache(maxsize=8192)
+def _parts(url: str) -> tuple[str, str, int | None, str]:
+    """(scheme, lower-case host, port, path) of a URL; cached, as a page tests its links several times."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range or not a number: no site of ours
+        port = -1
+    return parts.scheme, (parts.hostname or "").lower(), port, parts.path
+
+
+@lru_cache(maxsize=1024)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
 def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
@@ -119,25 +146,23 @@ class SiteUrls:
         return _bare(self.host)
 
     def is_on_site(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return False
-        host = (parts.hostname or "").lower()
-        if _bare(host) != _bare(self.host):
+        scheme, host, port, _ = _parts(url)
+        if scheme not in ("http", "https") or _bare(host) != _bare(self.host):
             return False
         # A port only matters when the site itself is served on one (tests, mirrors).
         if self.port is None:
-            return parts.port in (None, 80, 443)
-        return parts.port == self.port
+            return port in (None, 80, 443)
+        return port == self.port
 
     def absolute(self, href: str, page_url: str) -> str | None:
         """`href` resolved against `page_url`; None for anything but http(s)."""
-        try:
-            url = urljoin(page_url, href.strip())
-            scheme = urlsplit(url).scheme
-        except ValueError:
-            return None
-        return url if scheme in ("http", "https") else None
+        href = href.strip()
+        # Absolute and root-relative links do not depend on the page: one cache entry serves every page.
+        if href.startswith(("http://", "https://")):
+            return _joined("", href)
+        if href.startswith("/") and not href.startswith("//"):
+            return _joined(_origin(page_url), href)
+        return _joined(page_url, href)
 
     def canonical(self, url: str) -> str:
         """One spelling per page: no fragment or tracking query, sorted query, site's own host."""
@@ -149,19 +174,18 @@ class SiteUrls:
 
     def is_article(self, url: str) -> bool:
         """An article of this site (the only kind the spider fetches as an article)."""
-        return self.is_on_site(url) and bool(_ARTICLE_PATH.match(urlsplit(url).path))
+        return self.is_on_site(url) and bool(_ARTICLE_PATH.match(_parts(url)[3]))
 
     def is_network_article(self, url: str) -> bool:
         """An article of this site or of a Space Media Network sister site."""
-        parts = urlsplit(url)
-        on_network = self.is_on_site(url) or is_smn_host(parts.hostname or "")
-        return on_network and bool(_ARTICLE_PATH.match(parts.path))
+        _, host, _, path = _parts(url)
+        return bool(_ARTICLE_PATH.match(path)) and (is_smn_host(host) or self.is_on_site(url))
 
     def is_listing_candidate(self, url: str) -> bool:
         """A root-level page of this site that may be a section listing."""
         if not self.is_on_site(url):
             return False
-        path = urlsplit(url).path
+        path = _parts(url)[3]
         if not _ROOT_PAGE_PATH.match(path):
             return False
         stem = path[1:].rsplit(".", 1)[0]

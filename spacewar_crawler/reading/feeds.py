@@ -7,9 +7,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from spacewar_crawler.dateline import parse_feed_date
-from spacewar_crawler.page_text import normalize_space
-from spacewar_crawler.site_urls import SiteUrls
+from spacewar_crawler.reading.dateline import parse_feed_date
+from spacewar_crawler.reading.page_text import normalize_space
+from spacewar_crawler.site.urls import SiteUrls
 
 
 class MalformedFeed(ValueError):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spacewar_crawler.dateline import Dateline, parse_dateline, split_leading_dateline
-from spacewar_crawler.page_text import normalize_space
+from spacewar_crawler.reading.dateline import Dateline, parse_dateline, split_leading_dateline
+from spacewar_crawler.reading.page_text import normalize_space
 
 BYLINE = re.compile(r"^by:?\s+(?P<who>\S.{0,150})$", re.IGNORECASE)
 HEADER_DATE = re.compile(r"^date \d{4}-\d{2}-\d{2}$", re.IGNORECASE)
@@ -43,7 +43,9 @@ def is_label(text: str) -> bool:
 
 
 def piece_bounds(parts: list[str], text: str) -> list[int]:
-    """Offsets in `text` (a block's normalized text) where a part of the markup or a glued word begins."""
+    """Offsets in `text` (a block's normalized text) where a part of the markup or a glued word begins.
+
+    `parts`: the block's text pieces (empty when it is one piece)."""
     bounds: list[int] = []
     rebuilt = ""
     space_pending = False
@@ -137,10 +139,13 @@ def _headline_end(text: str, pos: int, ends: list[int], key: str) -> int | None:
     if not key:
         return None
     matched = 0
+    if text[pos : pos + 1].casefold() != key[0] and text[pos : pos + 1].isalnum():
+        return None
     for i in range(pos, min(len(text), pos + len(key) * 3 + 20)):
-        folded = comparable(text[i])
-        if not folded:
+        char = text[i]
+        if not char.isalnum():  # what `comparable` drops, without a regex call per character
             continue
+        folded = char.casefold()
         if not key.startswith(folded, matched):
             return None
         matched += len(folded)

@@ -1,0 +1,271 @@
+"""The articles and their revisions.
+
+Articles are keyed by canonical URL in `_id` (and `url`, under a unique index). Writes are
+batched; an unchanged article only moves `last_seen`, a changed one is replaced whole and
+its previous text kept in `revisions`, and one whose text is the same but whose other
+fields read differently is refreshed in place. Updates never `$set` a date on an existing
+document (the nx-27017 stand-in would store a string there): dates go in through upsert
+inserts, `$setOnInsert`, whole-document replacement and `$currentDate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, TEXT, ReplaceOne, UpdateOne
+from pymongo.collection import Collection
+from pymongo.cursor import Cursor
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+
+from spacewar_crawler.archive.documents import TRACKING_FIELDS, midnight, to_document, utc_now
+from spacewar_crawler.archive.errors import ArchiveWriteError
+from spacewar_crawler.reading.article import ArticleItem
+
+logger = logging.getLogger(__name__)
+
+# Fields that say where and when a copy was fetched, not what the article says: they alone change nothing.
+_FETCH_FIELDS = frozenset({"url", "title", "body", "content_hash", "fetched_at", "warc_file", "warc_offset"})
+ITEM_FIELDS = tuple(f.name for f in fields(ArticleItem))
+READ_FIELDS = tuple(name for name in ITEM_FIELDS if name not in _FETCH_FIELDS)
+"""What extraction reads besides the text: a difference here refreshes the stored article."""
+# What a query returns: the item's fields and the tracking dates (named, for the stand-in's projections).
+ARTICLE_FIELDS = (*ITEM_FIELDS, *TRACKING_FIELDS)
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    changed: int = 0
+    """The text (title or body) changed: the previous text is kept in `revisions`."""
+    refreshed: int = 0
+    """The same text with other fields read differently (a parser fix, a new RELATED CONTENT): updated in place."""
+    unchanged: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    """Items the server refused (not a connection problem): they go to the spill file."""
+    written: list[str] = field(default_factory=list)
+    """URLs of the new, changed and refreshed articles."""
+
+
+@dataclass(frozen=True)
+class ArticleQuery:
+    """Filters over the archive. Every value is matched as text: none becomes an operator."""
+
+    section: str | None = None
+    since: date | None = None
+    until: date | None = None
+    """Inclusive."""
+    search: str | None = None
+    """MongoDB text search over title and body: words, "quoted phrases", -exclusions."""
+    author: str | None = None
+    agency: str | None = None
+    warnings: tuple[str, ...] = ()
+    """Articles carrying any of these extraction warnings."""
+    layout: str | None = None
+    urls: tuple[str, ...] = ()
+
+    def to_filter(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.urls:
+            query["_id"] = {"$in": [str(url) for url in self.urls]}
+        if self.warnings:
+            query["warnings"] = {"$in": [str(w) for w in self.warnings]}
+        if self.layout:
+            query["layout"] = str(self.layout)
+        if self.section:
+            query["section_slug"] = str(self.section)
+        published: dict[str, datetime] = {}
+        if self.since:
+            published["$gte"] = midnight(self.since)
+        if self.until:
+            published["$lt"] = midnight(self.until + timedelta(days=1))
+        if published:
+            query["published"] = published
+        if self.author:
+            query["author"] = {"$regex": re.escape(str(self.author)), "$options": "i"}
+        if self.agency:
+            query["agency"] = {"$regex": f"^{re.escape(str(self.agency))}$", "$options": "i"}
+        if self.search:
+            query["$text"] = {"$search": str(self.search)}
+        return query
+
+
+class ArticleStore:
+    """The `articles` collection (MONGO_COLLECTION) and `revisions`."""
+
+    def __init__(self, articles: Collection[dict[str, Any]], revisions: Collection[dict[str, Any]]) -> None:
+        self.collection = articles
+        self.revisions = revisions
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("url", ASCENDING)], unique=True, name="url_1")
+        self.collection.create_index(
+            [("section_slug", ASCENDING), ("published", DESCENDING)], name="section_slug_1_published_-1"
+        )
+        self.collection.create_index([("published", DESCENDING)], name="published_-1")
+        try:
+            self.collection.create_index([("title", TEXT), ("body", TEXT)], name="title_body_text")
+        except OperationFailure:
+            # nx-27017 refuses to build a text index a second time and does not list it;
+            # if text search answers, the index is there.
+            self.collection.find_one({"$text": {"$search": "archive"}})
+        self.revisions.create_index([("url", ASCENDING)], name="url_1")
+
+    def upsert_batch(self, items: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Store a batch of items: insert new URLs, track changes, move `last_seen`.
+
+        Idempotent: writing the same batch twice (a retry after a lost connection) gives
+        the same archive. Raises ArchiveWriteError when the server cannot be written to.
+        """
+        latest = {item["url"]: item for item in items}  # duplicates in one batch: the last one wins
+        try:
+            counts, refused, written = self._write({url: to_document(item) for url, item in latest.items()})
+            if refused:
+                # Another writer inserted these URLs between our read and our write: once more.
+                again, refused, rewritten = self._write({url: to_document(latest[url]) for url in refused})
+                counts.update(again)
+                written.update(rewritten)
+        except PyMongoError as exc:
+            raise ArchiveWriteError(f"{type(exc).__name__}: {exc}") from exc
+        for url, error in refused.items():
+            logger.error("MongoDB refused %s: %s", url, error)
+        return BatchResult(
+            new=counts["new"],
+            changed=counts["changed"],
+            refreshed=counts["refreshed"],
+            unchanged=counts["unchanged"],
+            failed=[dict(latest[url]) for url in refused],
+            written=[url for url, kind in written.items() if url not in refused and kind != "unchanged"],
+        )
+
+    def _write(self, docs: dict[str, dict[str, Any]]) -> tuple[Counter[str], dict[str, str], dict[str, str]]:
+        """Write `docs`; returns the count of each kind of write, the refused URLs with why, and each URL's kind."""
+        now = utc_now()
+        wanted = ("content_hash", "title", "body", "first_seen", "last_changed", *READ_FIELDS)
+        existing = {d["_id"]: d for d in self.collection.find({"_id": {"$in": list(docs)}}, dict.fromkeys(wanted, 1))}
+        ops: list[UpdateOne | ReplaceOne] = []
+        revisions: list[UpdateOne] = []
+        kinds: list[str] = []
+        for url, doc in docs.items():
+            old = existing.get(url)
+            if old is None:
+                ops.append(
+                    UpdateOne(
+                        {"_id": url},
+                        {"$setOnInsert": {**doc, "first_seen": now, "last_seen": now, "last_changed": now}},
+                        upsert=True,
+                    )
+                )
+                kinds.append("new")
+            elif old.get("content_hash") == doc.get("content_hash"):
+                if all(old.get(name) == doc.get(name) for name in READ_FIELDS):
+                    ops.append(UpdateOne({"_id": url}, {"$currentDate": {"last_seen": True}}))
+                    kinds.append("unchanged")
+                else:
+                    tracking = {"first_seen": old.get("first_seen") or now, "last_changed": old.get("last_changed")}
+                    ops.append(ReplaceOne({"_id": url}, {**doc, **tracking, "last_seen": now}))
+                    kinds.append("refreshed")
+            else:
+                seen_from = old.get("last_changed") or old.get("first_seen")
+                ops.append(
+                    ReplaceOne(
+                        {"_id": url},
+                        {**doc, "first_seen": old.get("first_seen") or now, "last_seen": now, "last_changed": now},
+                    )
+                )
+                revisions.append(self._revision(url, old, seen_from, now))
+                kinds.append("changed")
+        if not ops:
+            return Counter(), {}, {}
+        if revisions:
+            self.revisions.bulk_write(revisions, ordered=False)
+        refused: dict[str, str] = {}
+        urls = list(docs)
+        try:
+            self.collection.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                refused[urls[error["index"]]] = f"{error.get('code')}: {error.get('errmsg')}"
+        counts = Counter(kind for url, kind in zip(urls, kinds, strict=True) if url not in refused)
+        return counts, refused, dict(zip(urls, kinds, strict=True))
+
+    @staticmethod
+    def _revision(url: str, old: Mapping[str, Any], seen_from: datetime | None, now: datetime) -> UpdateOne:
+        key = hashlib.sha256(f"{url}\n{old.get('content_hash')}\n{seen_from}".encode()).hexdigest()
+        return UpdateOne(
+            {"_id": key},
+            {
+                "$setOnInsert": {
+                    "url": url,
+                    "content_hash": old.get("content_hash"),
+                    "title": old.get("title"),
+                    "body": old.get("body"),
+                    "seen_from": seen_from,
+                    "seen_until": now,
+                }
+            },
+            upsert=True,
+        )
+
+    def archived_urls(self, site: str) -> tuple[frozenset[str], frozenset[str]]:
+        """Every archived article URL of one site, and every URL their RELATED CONTENT links to: one scan per run."""
+        archived: set[str] = set()
+        linked: set[str] = set()
+        for doc in self.collection.find({"site": site}, {"_id": 1, "related": 1}):
+            archived.add(doc["_id"])
+            links = doc.get("related") or ()
+            linked.update(link["url"] for link in links if isinstance(link, dict) and link.get("url"))
+        return frozenset(archived), frozenset(linked)
+
+    def find(
+        self, query: ArticleQuery, *, by_relevance: bool = False, limit: int = 0, newest_first: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """Matching articles as documents, newest first (or by text relevance), streamed."""
+        for doc in self._cursor(query, by_relevance, limit, newest_first):
+            doc.pop("score", None)
+            yield doc
+
+    def explain_find(self, query: ArticleQuery, limit: int) -> dict[str, Any]:
+        """The server's plan for `find(query, limit=limit)` (to check that an index serves it)."""
+        return self._cursor(query, False, limit, True).explain()
+
+    def _cursor(
+        self, query: ArticleQuery, by_relevance: bool, limit: int, newest_first: bool
+    ) -> Cursor[dict[str, Any]]:
+        projection: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS, 1)
+        sort: list[tuple[str, Any]]
+        if by_relevance and query.search:
+            projection["score"] = {"$meta": "textScore"}
+            sort = [("score", {"$meta": "textScore"})]
+        elif newest_first:
+            sort = [("published", DESCENDING), ("_id", ASCENDING)]
+        else:
+            sort = [("_id", ASCENDING)]
+        return self.collection.find(query.to_filter(), projection, batch_size=500).sort(sort).limit(limit)
+
+    def article(self, url: str) -> dict[str, Any] | None:
+        return self.collection.find_one({"_id": str(url)})
+
+    def count(self) -> int:
+        return self.collection.estimated_document_count()
+
+    def count_matching(self, query: ArticleQuery) -> int:
+        return self.collection.count_documents(query.to_filter())
+
+    def counts_by_section(self) -> list[tuple[str | None, int]]:
+        return self._counts_by("$section_slug")
+
+    def counts_by_month(self) -> list[tuple[str | None, int]]:
+        """Article counts per month published ("2025-05"), oldest first."""
+        return self._counts_by({"$dateToString": {"format": "%Y-%m", "date": "$published"}})
+
+    def _counts_by(self, expression: str | dict[str, Any]) -> list[tuple[Any, int]]:
+        """Article counts grouped by one expression (the stand-in groups on one expression only)."""
+        rows = self.collection.aggregate([{"$group": {"_id": expression, "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}])
+        return [(row["_id"], row["n"]) for row in rows]

@@ -1,0 +1,50 @@
+"""How items become MongoDB documents and back: `_id` is the URL, dates are BSON dates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+DATE_FIELDS = ("published", "fetched_at")
+TRACKING_FIELDS = ("first_seen", "last_seen", "last_changed")
+
+
+def utc_now() -> datetime:
+    """Now, at the millisecond precision that BSON dates keep."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _to_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return midnight(value)
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def to_document(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item (JSON types, ISO dates) as a MongoDB document (BSON dates, `_id` = url)."""
+    doc = dict(item)
+    for name in DATE_FIELDS:
+        doc[name] = _to_datetime(doc.get(name))
+    doc["_id"] = doc["url"]
+    return doc
+
+
+def to_item(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document with JSON types: ISO dates (date-only for `published`), no `_id`."""
+    item = {k: v for k, v in doc.items() if k != "_id"}
+    for name, value in item.items():
+        if isinstance(value, datetime):
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
+            item[name] = value.date().isoformat() if name == "published" else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return item

@@ -1,0 +1,234 @@
+"""Downloader middlewares: the crawl's state from the archive (`CrawlState`), and the raw archive (`WarcMiddleware`).
+
+`CrawlState` is the one owner of what the archive tells a crawl, in the manner of
+scrapy-deltafetch and Scrapy's conditional-validator cache policy: archived articles are
+not fetched again, listing pages are asked for with the validators of the last complete
+run, articles that a passing fault kept out are asked for again, and each article reaches
+the downloader once per run. No other component knows any of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+
+from spacewar_crawler import stats as keys
+from spacewar_crawler.archive.embedded import EmbeddedMongo
+from spacewar_crawler.archive.errors import ArchiveUnavailable
+from spacewar_crawler.archive.mongo import ArchiveConfig, MongoArchive, connect_archive
+from spacewar_crawler.archive.warc import WarcArchive
+from spacewar_crawler.pipelines import MongoArchivePipeline
+from spacewar_crawler.site.urls import SiteUrls
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_META = "spacewar_article"
+LISTING_META = "spacewar_listing"
+LOCATION_META = "warc_location"
+
+
+class SkippedArticle(IgnoreRequest):
+    """An article request not sent on purpose: archived already, or a duplicate in this run."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """An article request that redirects back to a URL it came from."""
+
+
+def articles_to_retry(
+    failures: Iterable[Mapping[str, Any]], archived: frozenset[str], is_article: Callable[[str], bool], max_runs: int
+) -> list[str]:
+    """Articles worth another try: not archived, last failure one that may pass, fewer than `max_runs` failures.
+
+    `failures` are the archive's fetch failures (url, lasting), oldest first, one per run that failed.
+    """
+    failed_runs: Counter[str] = Counter()
+    last_lasting: dict[str, bool] = {}
+    for failure in failures:
+        url = failure["url"]
+        if url and url not in archived and is_article(url):
+            failed_runs[url] += 1
+            last_lasting[url] = bool(failure.get("lasting"))
+    return [url for url, runs in failed_runs.items() if runs < max_runs and not last_lasting[url]]
+
+
+class CrawlState:
+    """Downloader middleware: archived articles, listing validators, articles to ask for again, one fetch per run.
+
+    Loaded from the archive when the spider opens (its own connection), saved after a
+    complete run. `SPACEWAR_REFRESH` (the spider's `refresh=1`) fetches archived articles
+    again. With storage off (MONGO_ENABLED=0) only the once-per-run rule remains, and the
+    log says so.
+    """
+
+    def __init__(self, crawler: Crawler, config: ArchiveConfig | None) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.config = config
+        self.refresh = settings.getbool("SPACEWAR_REFRESH")
+        self.retry_failed_runs = settings.getint("SPACEWAR_RETRY_FAILED_RUNS")
+        self.site = SiteUrls(settings.get("SPACEWAR_BASE_URL"))
+        self.archive: MongoArchive | None = None
+        self.archived: frozenset[str] = frozenset()
+        self.validators: dict[str, dict[str, str | None]] = {}
+        self.seen_validators: dict[str, dict[str, str | None]] = {}
+        self.retry_urls: list[str] = []
+        self.linked_urls: list[str] = []
+        self.embedded: EmbeddedMongo | None = None
+        self.skipped: set[str] = set()
+        self.claimed: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlState:
+        enabled = crawler.settings.getbool("MONGO_ENABLED")
+        state = cls(crawler, ArchiveConfig.from_settings(crawler.settings) if enabled else None)
+        crawler.signals.connect(state.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
+        return state
+
+    async def spider_opened(self, spider: Spider) -> None:
+        if self.config is None:
+            logger.info(
+                "Storage is off (MONGO_ENABLED=0): archived articles are fetched again, listings are asked for "
+                "without validators and earlier failures are not retried; each article is still fetched once a run."
+            )
+            return
+        storage = self.crawler.get_item_pipeline(MongoArchivePipeline)
+        if storage is not None and storage.archive is None:
+            return  # storage could not open the archive and has stopped the run, saying why
+        try:
+            self.archive, self.embedded = await maybe_deferred_to_future(
+                threads.deferToThread(connect_archive, self.config)
+            )
+            loaded = await maybe_deferred_to_future(threads.deferToThread(self._load, self.archive))
+        except ArchiveUnavailable as exc:
+            logger.error("Could not load the crawl's state: %s", exc)
+            return
+        (self.archived, linked), self.validators, failures, rejected = loaded
+        if not self.crawler.settings.get("SPACEWAR_SECTION"):
+            # A section run keeps to its listings: retries are the full runs' work.
+            self.retry_urls = articles_to_retry(failures, self.archived, self.site.is_article, self.retry_failed_runs)
+            # Linked from an archived article's RELATED CONTENT, but neither stored nor rejected: it was queued or in
+            # flight when a run was killed, and no listing may lead to it again.
+            self.linked_urls = sorted(u for u in linked - self.archived - rejected if self.site.is_article(u))
+
+    def _load(self, archive: MongoArchive) -> tuple[Any, ...]:
+        return (
+            archive.articles.archived_urls(self.site.host),
+            archive.listings.validators(),
+            archive.rejects.fetch_failures(),
+            archive.rejects.rejected_urls(),
+        )
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Saves the listing validators after a complete run: what a 304 then hides is stored, or is a fetch
+        failure that the next full runs ask for again. Synchronous, so that it is done before storage closes."""
+        if self.archive is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        complete = reason == "finished" and not stats.get(keys.STORAGE_SPILLED)
+        try:
+            if complete:
+                self.archive.listings.save(self.seen_validators)
+        except Exception as exc:  # the validators only save work; losing them costs one full fetch
+            logger.error("Could not save the listing validators: %s", exc)
+        finally:
+            self.archive.close()
+            if self.embedded is not None:
+                self.embedded.stop()
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(LISTING_META):
+            self._add_validators(request)
+            return
+        if not request.meta.get(ARTICLE_META) or request.meta.get("retry_times"):
+            return
+        if request.url in request.meta.get("redirect_urls", ()):
+            raise RedirectLoop(f"redirect loop: {' -> '.join([*request.meta['redirect_urls'], request.url])}")
+        if request.url in self.archived and not self.refresh:
+            if request.url not in self.skipped:
+                self.skipped.add(request.url)
+                self._count(keys.ARTICLES_SKIPPED_ARCHIVED)
+            raise SkippedArticle(f"archived: {request.url}")
+        if request.url in self.claimed:
+            self._count(keys.GATE_DUPLICATE)
+            raise SkippedArticle(f"duplicate: {request.url}")
+        self.claimed.add(request.url)
+
+    def _add_validators(self, request: Request) -> None:
+        validators = {} if self.refresh else self.validators.get(request.url, {})
+        if validators.get("etag"):
+            request.headers.setdefault("If-None-Match", validators["etag"])
+        if validators.get("last_modified"):
+            request.headers.setdefault("If-Modified-Since", validators["last_modified"])
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(LISTING_META) and response.status == 200:
+            self.seen_validators[response.url] = {
+                "etag": response.headers.get("ETag", b"").decode("latin-1") or None,
+                "last_modified": response.headers.get("Last-Modified", b"").decode("latin-1") or None,
+            }
+        return response
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+
+class WarcMiddleware:
+    """Downloader middleware: writes every article response (200) to the WARC archive."""
+
+    def __init__(self, archive: WarcArchive) -> None:
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC_ENABLED is off")
+        prefix = f"spacewar-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        archive = WarcArchive(
+            Path(settings.get("WARC_DIR")).resolve(),
+            prefix,
+            settings.getint("WARC_MAX_BYTES"),
+            settings.get("USER_AGENT"),
+            settings.getint("WARC_COMPRESSION_LEVEL"),
+        )
+        middleware = cls(archive)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(ARTICLE_META) and response.status == 200:
+            location = self.archive.write_exchange(
+                response.url,
+                _header_pairs(request.headers),
+                response.status,
+                "OK",
+                _header_pairs(response.headers),
+                response.body,
+                request.method,
+            )
+            request.meta[LOCATION_META] = {"file": location[0], "offset": location[1]}
+        return response
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.archive.close()
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]

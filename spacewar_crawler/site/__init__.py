@@ -1,0 +1,1 @@
+"""Site knowledge, plain code: the URL rules of the network's sites."""

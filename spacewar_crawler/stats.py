@@ -1,0 +1,74 @@
+"""The project's stats keys, and the run's counts computed from them once, for the summary and `crawl_runs`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PREFIX = "spacewar/"
+PAGES_HOME = "spacewar/pages/home"
+PAGES_LISTING = "spacewar/pages/listing"
+PAGES_ARTICLE = "spacewar/pages/article"
+PAGES_NOT_LISTING = "spacewar/pages/not_listing"
+FEEDS_READ = "spacewar/feeds/read"
+FEEDS_MALFORMED = "spacewar/feeds/malformed"
+LISTINGS_UNCHANGED = "spacewar/listings/unchanged"
+ARTICLES_YIELDED = "spacewar/articles/yielded"
+ARTICLES_OTHER_SECTION = "spacewar/articles/other_section"
+ARTICLES_RETRIED = "spacewar/articles/retried"
+ARTICLES_LINKED = "spacewar/articles/linked_missing"
+ARTICLES_SKIPPED_ARCHIVED = "spacewar/articles/skipped_archived"
+ARTICLE_KINDS = ("new", "changed", "refreshed", "unchanged")
+PARSE_ERRORS = "spacewar/parse_errors"
+GATE_DUPLICATE = "spacewar/gate/duplicate"
+GATE_ARCHIVED = "spacewar/gate/archived"
+STORAGE_SPILLED = "spacewar/storage/spilled"
+STORAGE_RETRIES = "spacewar/storage/retries"
+QUALITY = "spacewar/quality"
+QUALITY_LAYOUT_UNKNOWN = "spacewar/quality_layout_unknown"
+QUALITY_DRIFT = "spacewar/quality_drift"
+DROPPED = "spacewar/dropped/"
+FETCH_FAILED = "spacewar/fetch_failed/"
+LAYOUT = "spacewar/layout/"
+
+
+def articles(kind: str) -> str:
+    """The key of the articles storage wrote as `kind` (one of ARTICLE_KINDS)."""
+    return f"spacewar/articles/{kind}"
+
+
+@dataclass
+class RunCounts:
+    """What a run did, as the summary prints it and `crawl_runs.counts` keeps it."""
+
+    pages: int = 0
+    articles_new: int = 0
+    articles_changed: int = 0
+    articles_refreshed: int = 0
+    articles_unchanged: int = 0
+    quality: dict[str, Any] = field(default_factory=dict)
+    layout_unknown: int = 0
+    drift: list[dict[str, Any]] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    spilled: int = 0
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any]) -> RunCounts:
+        return cls(
+            pages=stats.get("response_received_count", 0),
+            articles_new=stats.get(articles("new"), 0),
+            articles_changed=stats.get(articles("changed"), 0),
+            articles_refreshed=stats.get(articles("refreshed"), 0),
+            articles_unchanged=stats.get(articles("unchanged"), 0),
+            quality=stats.get(QUALITY) or {},
+            layout_unknown=stats.get(QUALITY_LAYOUT_UNKNOWN, 0),
+            drift=stats.get(QUALITY_DRIFT) or [],
+            dropped={k.removeprefix(DROPPED): v for k, v in sorted(stats.items()) if k.startswith(DROPPED)},
+            errors=sum(v for k, v in stats.items() if k.startswith((FETCH_FAILED, "spider_exceptions/"))),
+            spilled=stats.get(STORAGE_SPILLED, 0),
+        )
+
+    def as_document(self) -> dict[str, Any]:
+        return asdict(self)
