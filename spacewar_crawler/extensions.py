@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 from scrapy.utils.job import job_dir
 
 from spacewar_crawler import stats as keys
@@ -75,8 +77,13 @@ class CrawlSummary:
             )
         if counts.spilled:
             lines.append(f"  NOT STORED: {counts.spilled} items spilled (see the replay line above)")
+        if counts.lost:
+            lines.append(f"  LOST: {counts.lost} items could neither be stored nor spilled")
+        if counts.warc_failed:
+            lines.append(f"  ORIGINALS NOT KEPT: {counts.warc_failed} articles stored without their WARC record")
         written = counts.articles_new + counts.articles_changed + counts.articles_refreshed
-        if reason == "finished" and not written:
+        troubled = counts.spilled or counts.lost or n(keys.HOME_FAILED)
+        if reason == "finished" and not written and not troubled:
             lines.insert(
                 0,
                 f"Nothing new: {n(keys.LISTINGS_UNCHANGED)} listings unchanged, "
@@ -107,3 +114,26 @@ class JobdirRecovery:
                 "The last run in %s did not close cleanly: its request queue is set aside as %s", jobdir, aside
             )
         return cls()
+
+
+class BoundedLogFormatter(LogFormatter):
+    """Scrapy's log lines, with an item named by its URL: Scrapy's own log a dropped or scraped item whole, which is
+    a line of megabytes for a large page, and puts whatever a page held (a fetched secret) into the log."""
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any = None) -> LogFormatterResult:
+        return {
+            "level": logging.WARNING,
+            "msg": "Dropped %(url)s: %(reason)s",
+            "args": {"url": _url_of(item), "reason": _bounded(str(exception))},
+        }
+
+    def scraped(self, item: Any, response: Any, spider: Any = None) -> LogFormatterResult:
+        return {"level": logging.DEBUG, "msg": "Scraped %(url)s", "args": {"url": _url_of(item)}}
+
+
+def _url_of(item: Any) -> str:
+    return _bounded(str(ItemAdapter(item).get("url") if ItemAdapter.is_item(item) else type(item).__name__))
+
+
+def _bounded(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -10,6 +10,8 @@ the downloader once per run. No other component knows any of it.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -17,9 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import threads
+from twisted.internet.defer import Deferred
 
 from spacewar_crawler import stats as keys
 from spacewar_crawler.archive.embedded import EmbeddedMongo
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,36 @@ class SkippedArticle(IgnoreRequest):
 
 class RedirectLoop(IgnoreRequest):
     """An article request that redirects back to a URL it came from."""
+
+
+class OffsiteRequest(IgnoreRequest):
+    """A request (most often a redirect) for a host, port or scheme that is not the crawled site's: never sent.
+
+    Scrapy's own offsite filter lets `dont_filter` requests through, and a redirect inherits that flag from the
+    article request it follows: without this, a hostile site redirects the crawler anywhere.
+    """
+
+
+class RobotsTxtObeyed(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for robots.txt given the parser.
+
+    In Scrapy 2.19 the requests that arrive while robots.txt is being fetched all await one shared Deferred;
+    the first waiter's conversion to a future consumes its result, so the others get None and are let through
+    ("allowed"), whatever robots.txt says. Here each waiter has its own Deferred, chained to the shared one.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred[RobotParser | None] = Deferred()
+            pending.addBoth(_pass_on, mine)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)
+
+
+def _pass_on(result: Any, waiter: Deferred[Any]) -> Any:
+    waiter.callback(result)
+    return result
 
 
 def articles_to_retry(
@@ -89,6 +125,7 @@ class CrawlState:
         self.retry_urls: list[str] = []
         self.linked_urls: list[str] = []
         self.embedded: EmbeddedMongo | None = None
+        self.own_connection = False
         self.skipped: set[str] = set()
         self.claimed: set[str] = set()
 
@@ -111,9 +148,13 @@ class CrawlState:
         if storage is not None and storage.archive is None:
             return  # storage could not open the archive and has stopped the run, saying why
         try:
-            self.archive, self.embedded = await maybe_deferred_to_future(
-                threads.deferToThread(connect_archive, self.config)
-            )
+            if storage is not None:
+                self.archive = storage.archive  # the run's one connection (and embedded stand-in): storage's
+            else:
+                self.own_connection = True
+                self.archive, self.embedded = await maybe_deferred_to_future(
+                    threads.deferToThread(connect_archive, self.config)
+                )
             loaded = await maybe_deferred_to_future(threads.deferToThread(self._load, self.archive))
         except ArchiveUnavailable as exc:
             logger.error("Could not load the crawl's state: %s", exc)
@@ -140,18 +181,23 @@ class CrawlState:
         if self.archive is None:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        complete = reason == "finished" and not stats.get(keys.STORAGE_SPILLED)
+        complete = reason == "finished" and not any(stats.get(key) for key in keys.FAILED)
         try:
             if complete:
                 self.archive.listings.save(self.seen_validators)
         except Exception as exc:  # the validators only save work; losing them costs one full fetch
             logger.error("Could not save the listing validators: %s", exc)
         finally:
-            self.archive.close()
-            if self.embedded is not None:
-                self.embedded.stop()
+            if self.own_connection:  # storage is not in the run: the connection is this component's to close
+                self.archive.close()
+                if self.embedded is not None:
+                    self.embedded.stop()
 
     def process_request(self, request: Request) -> None:
+        if not self.site.is_on_site(request.url):
+            self._count(keys.OFFSITE)
+            origin = (request.meta.get("redirect_urls") or [request.url])[0]
+            raise OffsiteRequest(f"offsite: {origin} -> {request.url}")
         if request.meta.get(LISTING_META):
             self._add_validators(request)
             return
@@ -192,15 +238,18 @@ class CrawlState:
 class WarcMiddleware:
     """Downloader middleware: writes every article response (200) to the WARC archive."""
 
-    def __init__(self, archive: WarcArchive) -> None:
+    def __init__(self, crawler: Crawler, archive: WarcArchive) -> None:
+        self.crawler = crawler
         self.archive = archive
+        self.failures = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC_ENABLED is off")
-        prefix = f"spacewar-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        # One process's files only: two crawls started in the same second (scrapyd) never share one.
+        prefix = f"spacewar-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{secrets.token_hex(3)}"
         archive = WarcArchive(
             Path(settings.get("WARC_DIR")).resolve(),
             prefix,
@@ -208,22 +257,32 @@ class WarcMiddleware:
             settings.get("USER_AGENT"),
             settings.getint("WARC_COMPRESSION_LEVEL"),
         )
-        middleware = cls(archive)
+        middleware = cls(crawler, archive)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(ARTICLE_META) and response.status == 200:
-            location = self.archive.write_exchange(
-                response.url,
-                _header_pairs(request.headers),
-                response.status,
-                "OK",
-                _header_pairs(response.headers),
-                response.body,
-                request.method,
-            )
-            request.meta[LOCATION_META] = {"file": location[0], "offset": location[1]}
+            try:
+                location = self.archive.write_exchange(
+                    response.url,
+                    _header_pairs(request.headers),
+                    response.status,
+                    "OK",
+                    _header_pairs(response.headers),
+                    response.body,
+                    request.method,
+                )
+            except OSError as exc:
+                # The article is still stored, flagged, and the run is not complete: its exit status says so and
+                # the listing validators are not saved, so the next run sees the same listings again.
+                if not self.failures:
+                    logger.error("Cannot write the WARC archive (%s): articles are stored without originals", exc)
+                self.failures += 1
+                self.crawler.stats.inc_value(keys.WARC_FAILED)
+                request.meta[LOCATION_META] = None
+            else:
+                request.meta[LOCATION_META] = {"file": location[0], "offset": location[1]}
         return response
 
     def spider_closed(self, spider: Spider) -> None:

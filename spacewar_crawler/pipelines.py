@@ -7,6 +7,7 @@ of the crawl's navigation state (that is `middlewares.CrawlState`'s).
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -25,11 +26,12 @@ from twisted.internet.defer import Deferred, DeferredList, DeferredLock
 
 from spacewar_crawler import stats as keys
 from spacewar_crawler.archive.articles import BatchResult
-from spacewar_crawler.archive.documents import utc_now
+from spacewar_crawler.archive.documents import MAX_DOCUMENT_BYTES, document_size, utc_now
 from spacewar_crawler.archive.embedded import EmbeddedMongo
 from spacewar_crawler.archive.errors import ArchiveUnavailable, ArchiveWriteError
 from spacewar_crawler.archive.mongo import ArchiveConfig, MongoArchive, connect_archive, mask_uri
 from spacewar_crawler.items import ArticleItem, RejectedPage
+from spacewar_crawler.reading.article import TOO_LARGE_TO_STORE
 from spacewar_crawler.reading.quality import ArticleQuality, RunQuality
 from spacewar_crawler.stats import RunCounts
 
@@ -57,36 +59,54 @@ class ValidationPipeline:
 
     def process_item(self, item: object) -> object:
         if isinstance(item, RejectedPage):
-            self._drop(item.url, item.kind, item.reason)
+            self._drop(item.kind, item.reason)
         adapter = ItemAdapter(item)
         for name in REQUIRED_FIELDS:
             if not adapter.get(name):
-                self._drop(adapter.get("url"), f"missing_{name}", f"missing_{name}")
+                self._drop(f"missing_{name}", f"missing_{name}")
         return item
 
-    def _drop(self, url: str | None, kind: str, reason: str) -> None:
+    def _drop(self, kind: str, reason: str) -> None:
+        """Counted here; Scrapy logs the drop (as the URL and the reason: extensions.BoundedLogFormatter)."""
         self.stats.inc_value(keys.DROPPED + kind)
-        logger.warning("Dropped %s: %s", url, reason)
-        raise DropItem(reason)
+        raise ItemRejected(kind, reason)
+
+
+class ItemRejected(DropItem):
+    """An item dropped for a reason of a kind (`reading.article` names them), recorded in `rejects` as such."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 class SpillFile:
-    """JSON lines of items that could not be stored, for `python -m spacewar_crawler replay`."""
+    """JSON lines of items that could not be stored, for `spacewar replay`; what it cannot write either is counted
+    as lost, never dropped unseen."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
+        self.lost = 0
         self._lock = threading.Lock()
 
     def append(self, items: list[dict[str, Any]]) -> None:
         with self._lock:
-            if self.count == 0:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                logger.error("Storage is failing: spilling items to %s (replay it later)", self.path)
-            with self.path.open("a", encoding="utf-8") as f:
-                for item in items:
-                    f.write(json.dumps(item, ensure_ascii=False) + "\n")
-            self.count += len(items)
+            written = 0
+            try:
+                if self.count == 0:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    logger.error("Storage is failing: spilling items to %s (replay it later)", self.path)
+                with self.path.open("a", encoding="utf-8") as f:
+                    for item in items:
+                        f.write(json.dumps(item, ensure_ascii=False) + "\n")
+                        f.flush()
+                        written += 1
+            except OSError as exc:
+                if not self.lost:
+                    logger.error("Cannot write the spill file %s (%s): items are being LOST", self.path, exc)
+                self.lost += len(items) - written
+            self.count += written
 
 
 class MongoArchivePipeline:
@@ -121,6 +141,8 @@ class MongoArchivePipeline:
         self._pending: set[Deferred[None]] = set()
         self._loop: task.LoopingCall | None = None
         self._run: dict[str, Any] = {}
+        self._unwritten: dict[int, list[dict[str, Any]]] = {}
+        self._outage_deadline: float | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoArchivePipeline:
@@ -156,12 +178,17 @@ class MongoArchivePipeline:
             "finish_reason": None,
         }
         await maybe_deferred_to_future(threads.deferToThread(self.archive.runs.start, self._run))
+        atexit.register(self._spill_on_exit)
         self._loop = task.LoopingCall(self._flush)
         self._loop.start(self.flush_interval, now=False)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
             stored = ItemAdapter(item).asdict()
+            size = document_size(stored)
+            if size > MAX_DOCUMENT_BYTES:  # MongoDB refuses it; the original stays in the WARC file
+                self.stats.inc_value(keys.DROPPED + TOO_LARGE_TO_STORE)
+                raise ItemRejected(TOO_LARGE_TO_STORE, f"{TOO_LARGE_TO_STORE}: {size} bytes as a MongoDB document")
             self.buffer.append(stored)
             self.read[item.url] = ArticleQuality.of(stored)
             if len(self.buffer) >= self.batch_size:
@@ -175,7 +202,7 @@ class MongoArchivePipeline:
             record["lasting"] = item.lasting
         else:
             url = ItemAdapter(item).get("url") if ItemAdapter.is_item(item) else None
-            record |= {"url": url, "kind": str(exception), "reason": str(exception)}
+            record |= {"url": url, "kind": getattr(exception, "kind", "dropped"), "reason": str(exception)[:300]}
         self.rejects.append(record)
 
     def _flush(self) -> Deferred[None] | None:
@@ -183,30 +210,41 @@ class MongoArchivePipeline:
             return None
         batch, self.buffer = self.buffer, []
         rejects, self.rejects = self.rejects, []
+        self._unwritten[id(batch)] = batch
         d = self._lock.run(threads.deferToThread, self._write, batch, rejects)
         d.addCallback(self._record)
         d.addErrback(self._write_crashed, batch)
         self._pending.add(d)
-        d.addBoth(self._done, d)
+        d.addBoth(self._done, d, batch)
         return d
 
-    def _done(self, result: object, d: Deferred[None]) -> object:
+    def _done(self, result: object, d: Deferred[None], batch: list[dict[str, Any]]) -> object:
         self._pending.discard(d)
+        self._unwritten.pop(id(batch), None)
         return result
 
     def _write(self, batch: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> BatchResult:
-        """Runs in a worker thread: write with retries and backoff, spill what cannot be written."""
+        """Runs in a worker thread: write with retries and backoff, spill what cannot be written.
+
+        An outage has one deadline for the whole run (MONGO_RETRY_SECONDS from its first failed write): the
+        batches after it are spilled at once, so that closing never waits batch after batch.
+        """
         assert self.archive is not None
-        deadline = time.monotonic() + self.retry_seconds
         delay = 0.5
         while True:
+            if self._outage_deadline is not None and time.monotonic() >= self._outage_deadline:
+                self.spill.append(batch)
+                return BatchResult(failed=list(batch))
             try:
                 result = self.archive.articles.upsert_batch(batch)
                 self.archive.rejects.add(rejects)
+                self._outage_deadline = None
                 break
             except ArchiveWriteError as exc:
-                if time.monotonic() + delay > deadline:
-                    logger.error("Giving up on a batch of %d items after retries: %s", len(batch), exc)
+                if self._outage_deadline is None:
+                    self._outage_deadline = time.monotonic() + self.retry_seconds
+                if time.monotonic() + delay > self._outage_deadline:
+                    logger.error("Giving up on a batch of %d items: storage has failed too long: %s", len(batch), exc)
                     self.spill.append(batch)
                     return BatchResult(failed=list(batch))
                 logger.warning("MongoDB write failed (%s); retrying in %.1f s", exc, delay)
@@ -221,13 +259,18 @@ class MongoArchivePipeline:
         for kind in keys.ARTICLE_KINDS:
             self.stats.inc_value(keys.articles(kind), getattr(result, kind))
         self.written.update(result.written)
-        if result.failed:
-            self.stats.inc_value(keys.STORAGE_SPILLED, len(result.failed))
 
     def _write_crashed(self, failure: Failure, batch: list[dict[str, Any]]) -> None:
-        logger.error("Storage crashed on a batch of %d items: %s", len(batch), failure.getErrorMessage())
+        logger.error("Storage crashed on a batch of %d items: %s", len(batch), failure.getErrorMessage()[:300])
         self.spill.append(batch)
-        self.stats.inc_value(keys.STORAGE_SPILLED, len(batch))
+
+    def _spill_on_exit(self) -> None:
+        """At interpreter exit after a forced stop (a second Ctrl-C), whatever is still unwritten goes to the spill
+        file (a batch that was being written may also be stored: replay is idempotent)."""
+        unwritten = [item for batch in list(self._unwritten.values()) for item in batch] + self.buffer
+        if unwritten:
+            self.spill.append(unwritten)
+            logger.error("Stopped before storing %d items: spilled to %s", len(unwritten), self.spill.path)
 
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
@@ -235,6 +278,8 @@ class MongoArchivePipeline:
         self._flush()
         if self._pending:
             await maybe_deferred_to_future(DeferredList(list(self._pending)))
+        self.stats.set_value(keys.STORAGE_SPILLED, self.spill.count)
+        self.stats.set_value(keys.STORAGE_LOST, self.spill.lost)
         if self.archive is not None:
             await maybe_deferred_to_future(threads.deferToThread(self._check_quality))
 
@@ -263,20 +308,24 @@ class MongoArchivePipeline:
         if self._pending:
             await maybe_deferred_to_future(DeferredList(list(self._pending)))
         self.stats.set_value(keys.STORAGE_RETRIES, self.counts["retries"])
+        self.stats.set_value(keys.STORAGE_SPILLED, self.spill.count)
+        self.stats.set_value(keys.STORAGE_LOST, self.spill.lost)
         counts = RunCounts.from_stats(self.stats.get_stats()).as_document()
         run = {**self._run, "finished_at": utc_now(), "finish_reason": reason, "counts": counts}
         try:
             await maybe_deferred_to_future(threads.deferToThread(self.archive.runs.finish, run))
-        except Exception as exc:  # the run's own record must not hide the run's result
-            logger.error("Could not record the crawl run: %s", exc)
+        except Exception as exc:  # the run's own record must not hide the run's result, but it is not whole
+            logger.error("Could not record the crawl run %s: %s", self.run_id, str(exc)[:300])
+            self.stats.set_value(keys.RUN_NOT_RECORDED, 1)
+        atexit.unregister(self._spill_on_exit)
         self.archive.close()
         if self.embedded is not None:
             self.embedded.stop()
             logger.info("Stopped the embedded MongoDB stand-in at %s", mask_uri(self.embedded.uri))
         if self.spill.count:
-            logger.error(
-                "%d items were not stored; run: python -m spacewar_crawler replay %s", self.spill.count, self.spill.path
-            )
+            logger.error("%d items were not stored; run: spacewar replay %s", self.spill.count, self.spill.path)
+        if self.spill.lost:
+            logger.error("%d items could neither be stored nor spilled: they are LOST", self.spill.lost)
 
 
 def _has_quality(run: dict[str, Any]) -> bool:

@@ -34,6 +34,9 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own lets requests that wait for robots.txt through; ours gives each of them the parser.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spacewar_crawler.middlewares.RobotsTxtObeyed": 100,
     "spacewar_crawler.middlewares.CrawlState": 50,
     # After HttpCompressionMiddleware (590) has decoded the body, before RetryMiddleware (550).
     "spacewar_crawler.middlewares.WarcMiddleware": 580,
@@ -57,6 +60,14 @@ SPACEWAR_SECTION = None
 SPACEWAR_REFRESH = False
 SPACEWAR_RUN_ARGS: dict[str, str | None] = {}
 
+# Listing pages: at most this many older pages ("Older Superpowers News", ?page=N) per section and run; an older
+# page that lists nothing the run has not seen ends the walk back in that section (crawl traps).
+SPACEWAR_MAX_OLDER_PAGES = 200
+
+# A news page is a few hundred KB: anything larger is refused (a decompression bomb, a runaway page), counted.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
 # The raw archive: every fetched article as WARC request/response records (see README).
 WARC_ENABLED = True
 WARC_DIR = "data/warc"
@@ -74,6 +85,8 @@ QUALITY_DRIFT_MIN_ARTICLES = 20
 QUALITY_DRIFT_POINTS = 20.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# A dropped item is logged as its URL and reason, bounded; never the whole item (a page, a fetched secret).
+LOG_FORMATTER = "spacewar_crawler.extensions.BoundedLogFormatter"
 LOG_LEVEL = "INFO"
 
 # Storage (see README): unset MONGO_URI means the embedded stand-in under ./data/.

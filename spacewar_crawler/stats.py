@@ -24,6 +24,16 @@ PARSE_ERRORS = "spacewar/parse_errors"
 GATE_DUPLICATE = "spacewar/gate/duplicate"
 GATE_ARCHIVED = "spacewar/gate/archived"
 STORAGE_SPILLED = "spacewar/storage/spilled"
+STORAGE_LOST = "spacewar/storage/lost"
+STORAGE_TOO_LARGE = "spacewar/storage/too_large"
+RUN_NOT_RECORDED = "spacewar/storage/run_not_recorded"
+WARC_FAILED = "spacewar/warc/failed"
+OFFSITE = "spacewar/offsite/refused"
+HOME_FAILED = "spacewar/pages/home_failed"
+LISTINGS_DEPTH_LIMIT = "spacewar/listings/depth_limit"
+LISTINGS_NOTHING_NEW = "spacewar/listings/nothing_new"
+# A run with any of these did not keep everything it fetched, or did not reach the site: exit status 1.
+FAILED = (STORAGE_SPILLED, STORAGE_LOST, RUN_NOT_RECORDED, WARC_FAILED, HOME_FAILED)
 STORAGE_RETRIES = "spacewar/storage/retries"
 QUALITY = "spacewar/quality"
 QUALITY_LAYOUT_UNKNOWN = "spacewar/quality_layout_unknown"
@@ -53,6 +63,8 @@ class RunCounts:
     dropped: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     spilled: int = 0
+    lost: int = 0
+    warc_failed: int = 0
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> RunCounts:
@@ -68,6 +80,8 @@ class RunCounts:
             dropped={k.removeprefix(DROPPED): v for k, v in sorted(stats.items()) if k.startswith(DROPPED)},
             errors=sum(v for k, v in stats.items() if k.startswith((FETCH_FAILED, "spider_exceptions/"))),
             spilled=stats.get(STORAGE_SPILLED, 0),
+            lost=stats.get(STORAGE_LOST, 0),
+            warc_failed=stats.get(WARC_FAILED, 0),
         )
 
     def as_document(self) -> dict[str, Any]:

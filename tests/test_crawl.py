@@ -80,7 +80,7 @@ def test_crawled_item_equals_the_hand_written_expectation(full_crawl, mirror, ur
     fetched_at = item.pop("fetched_at")
     content_hash = item.pop("content_hash")
     warc_file, warc_offset = item.pop("warc_file"), item.pop("warc_offset")
-    assert re.fullmatch(r"spacewar-\d{8}T\d{6}Z-00001\.warc\.gz", warc_file)
+    assert re.fullmatch(r"spacewar-\d{8}T\d{6}Z-\d+-[0-9a-f]{6}-00001\.warc\.gz", warc_file)
     assert warc_offset > 0
     item["body"] = normalized_body(item["body"])
     assert item == {**expected, "body": normalized_body(expected["body"])}
@@ -142,6 +142,8 @@ def test_crawl_stats_count_pages_articles_and_drops(full_crawl):
         "spacewar/articles/refreshed": 0,
         "spacewar/articles/unchanged": 0,
         "spacewar/storage/retries": 0,
+        "spacewar/storage/spilled": 0,
+        "spacewar/storage/lost": 0,
         "spacewar/layout/story-article": 16,
         "spacewar/layout/table-story": 12,
         "spacewar/layout/wire-div": 4,

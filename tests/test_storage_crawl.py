@@ -85,6 +85,8 @@ def test_crawl_records_its_run_and_its_rejects(mirror, tmp_path, mongo_uri, db_n
         "dropped": {"fetch_failed": 1},
         "errors": 1,
         "spilled": 0,
+        "lost": 0,
+        "warc_failed": 0,
     }
     rejects = list(db.rejects.find({}, {"_id": 0, "time": 0}))
     assert rejects == [
@@ -185,7 +187,7 @@ def test_server_killed_mid_crawl_loses_nothing_after_replay(mirror_copy, tmp_pat
     assert result.returncode == 1, "a run that spilled items must fail"
     spills = list((tmp_path / "spill").glob("spill-*.jsonl"))
     assert len(spills) == 1
-    assert re.search(r"items were not stored; run: python -m spacewar_crawler replay \S+spill-", result.log)
+    assert re.search(r"items were not stored; run: spacewar replay \S+spill-", result.log)
     server.start()
     stored_before_replay = client.spacewar.articles.count_documents({})
     spilled = len(spills[0].read_text().splitlines())

@@ -124,7 +124,7 @@ def test_warc_files_rotate_and_every_original_stays_reachable(crawled, tmp_path,
     docs = list(MongoClient(mongo_uri)[db_name].articles.find({}))
     assert len({d["warc_file"] for d in docs}) > 3
     for doc in docs:
-        _, body = read_response(tmp_path / "warc", doc["warc_file"], doc["warc_offset"])
+        _, body = read_response(tmp_path / "warc", doc["warc_file"], doc["warc_offset"], doc["url"])
         assert body == (SITE / doc["url"].removeprefix(mirror_copy.url)).read_bytes(), doc["url"]
     last = max(docs, key=lambda d: d["warc_file"])
     shown = cli(mongo_uri, db_name, tmp_path, "original", last["url"])

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, TEXT, ReplaceOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
@@ -83,7 +84,7 @@ class ArticleQuery:
         published: dict[str, datetime] = {}
         if self.since:
             published["$gte"] = midnight(self.since)
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is has no day after it: no upper bound
             published["$lt"] = midnight(self.until + timedelta(days=1))
         if published:
             query["published"] = published
@@ -125,10 +126,10 @@ class ArticleStore:
         """
         latest = {item["url"]: item for item in items}  # duplicates in one batch: the last one wins
         try:
-            counts, refused, written = self._write({url: to_document(item) for url, item in latest.items()})
+            counts, refused, written = self._write_isolated(latest)
             if refused:
                 # Another writer inserted these URLs between our read and our write: once more.
-                again, refused, rewritten = self._write({url: to_document(latest[url]) for url in refused})
+                again, refused, rewritten = self._write_isolated({url: latest[url] for url in refused})
                 counts.update(again)
                 written.update(rewritten)
         except PyMongoError as exc:
@@ -143,6 +144,28 @@ class ArticleStore:
             failed=[dict(latest[url]) for url in refused],
             written=[url for url, kind in written.items() if url not in refused and kind != "unchanged"],
         )
+
+    def _write_isolated(
+        self, latest: dict[str, Mapping[str, Any]]
+    ) -> tuple[Counter[str], dict[str, str], dict[str, str]]:
+        """The batch at once; if one document can never be a MongoDB document (too large, a number out of range),
+        each on its own, so that only that one is refused."""
+        try:
+            return self._write({url: to_document(item) for url, item in latest.items()})
+        except (InvalidDocument, OverflowError, ValueError):
+            counts: Counter[str] = Counter()
+            refused: dict[str, str] = {}
+            written: dict[str, str] = {}
+            for url, item in latest.items():
+                try:
+                    one_counts, one_refused, one_written = self._write({url: to_document(item)})
+                except (InvalidDocument, OverflowError, ValueError) as exc:
+                    refused[url] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    continue
+                counts.update(one_counts)
+                refused.update(one_refused)
+                written.update(one_written)
+            return counts, refused, written
 
     def _write(self, docs: dict[str, dict[str, Any]]) -> tuple[Counter[str], dict[str, str], dict[str, str]]:
         """Write `docs`; returns the count of each kind of write, the refused URLs with why, and each URL's kind."""

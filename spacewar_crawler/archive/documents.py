@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import bson
+from bson.errors import InvalidDocument
+
 DATE_FIELDS = ("published", "fetched_at")
+# MongoDB's limit is 16 MiB; the tracking fields and the server's own overhead fit in the rest.
+MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 TRACKING_FIELDS = ("first_seen", "last_seen", "last_changed")
 
 
@@ -48,3 +53,11 @@ def to_item(doc: Mapping[str, Any]) -> dict[str, Any]:
             value = value if value.tzinfo else value.replace(tzinfo=UTC)
             item[name] = value.date().isoformat() if name == "published" else value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return item
+
+
+def document_size(item: Mapping[str, Any]) -> int:
+    """The size in bytes of the item as the MongoDB document it becomes (more than any limit if it cannot be one)."""
+    try:
+        return len(bson.encode(to_document(item)))
+    except (InvalidDocument, OverflowError, ValueError):
+        return 2**63

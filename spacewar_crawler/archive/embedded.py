@@ -6,8 +6,11 @@ README's commands work on a fresh machine. Production means a real MongoDB (see 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +50,22 @@ class EmbeddedMongo:
         self.data_dir = data_dir
         self.port = port
         self._process: subprocess.Popen[bytes] | None = None
+        self._adopted: int | None = None
+
+    @classmethod
+    def left_running(cls, data_dir: Path, port: int) -> EmbeddedMongo | None:
+        """The stand-in an earlier run started on this data directory and never stopped (it was killed), if it is
+        still running: adopted, so that this run stops it."""
+        try:
+            pid = int((data_dir / "nx-27017.pid").read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        if not any(b"nx-27017" in part for part in command) or str(data_dir / "db").encode() not in command:
+            return None
+        orphan = cls(data_dir, port)
+        orphan._adopted = pid
+        return orphan
 
     @property
     def uri(self) -> str:
@@ -90,6 +109,9 @@ class EmbeddedMongo:
         nx-27017 has been seen to sleep on in its event loop after a SIGTERM (12 of 116 stops one
         afternoon, each ended by the kill): another signal, and a connection that wakes the loop, end it.
         """
+        if self._adopted is not None:
+            self._stop_adopted(timeout)
+            return
         if self._process is None or self._process.poll() is not None:
             return
         deadline = time.monotonic() + timeout
@@ -102,3 +124,12 @@ class EmbeddedMongo:
                 port_answers(self.port, timeout=0.2)
         self._process.kill()
         self._process.wait(5)
+
+    def _stop_adopted(self, timeout: float) -> None:
+        assert self._adopted is not None
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._adopted, signal.SIGTERM)
+            while time.monotonic() < deadline and Path(f"/proc/{self._adopted}").exists():
+                time.sleep(0.1)
+            os.kill(self._adopted, signal.SIGKILL)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import InvalidName, PyMongoError
 
 from spacewar_crawler.archive.articles import ArticleStore
 from spacewar_crawler.archive.embedded import EmbeddedMongo, EmbeddedMongoError, port_answers
@@ -24,8 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 def mask_uri(uri: str) -> str:
-    """The URI with its password replaced by ***, fit for logs and messages."""
-    return re.sub(r"^(mongodb(?:\+srv)?://[^:/@]+):[^@/]*@", r"\1:***@", uri)
+    """The URI with its password replaced by ***, fit for logs and messages (also when it is not escaped)."""
+    match = re.match(r"^(mongodb(?:\+srv)?://)(.*)@", uri)
+    if match is None:
+        return uri
+    user, has_password, _ = match.group(2).partition(":")
+    return f"{match.group(1)}{user}{':***' if has_password else ''}@{uri[match.end() :]}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,15 @@ def connect_archive(
     if not uri:
         uri = f"mongodb://127.0.0.1:{config.embedded_port}/"
         if port_answers(config.embedded_port):
-            log(f"MONGO_URI is unset: using the MongoDB server that answers at {uri}")
+            embedded = EmbeddedMongo.left_running(config.embedded_dir, config.embedded_port)
+            if embedded is not None:
+                logger.warning(
+                    "MONGO_URI is unset: the embedded stand-in at %s was left running by an earlier run that was "
+                    "killed; using it, and stopping it at the end of this run",
+                    uri,
+                )
+            else:
+                log(f"MONGO_URI is unset: using the MongoDB server that answers at {uri}")
         else:
             embedded = EmbeddedMongo(config.embedded_dir, config.embedded_port)
             try:
@@ -109,7 +121,17 @@ def connect_archive(
                 f"MONGO_URI is unset: started the embedded MongoDB stand-in (nx-27017) at {uri} with data in "
                 f"{config.embedded_dir}; set MONGO_URI to use a real MongoDB"
             )
-    archive = MongoArchive(uri, config.database, config.collection, config.connect_timeout)
+    try:
+        archive = MongoArchive(uri, config.database, config.collection, config.connect_timeout)
+    except InvalidName as exc:
+        raise ArchiveUnavailable(f"{config.database!r} is no MongoDB database name ({exc}); choose another") from None
+    except PyMongoError as exc:  # InvalidURI, ConfigurationError: nothing was sent anywhere
+        if embedded:
+            embedded.stop()
+        raise ArchiveUnavailable(
+            f"{mask_uri(uri)} is no MongoDB URI that pymongo takes ({type(exc).__name__}); "
+            "percent-escape @ : / % in the user name and password (urllib.parse.quote_plus)"
+        ) from None
     try:
         archive.ping()
         archive.ensure_indexes()

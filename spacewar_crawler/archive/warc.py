@@ -6,6 +6,7 @@ file and offset. The Scrapy side is `middlewares.WarcMiddleware`.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import logging
 import zlib
@@ -44,7 +45,9 @@ class WarcArchive:
         self._sequence += 1
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{self.prefix}-{self._sequence:05d}.warc.gz"
-        self._current = (path, path.open("ab"))
+        file = path.open("xb")  # a new file, never another process's
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._current = (path, file)
         info = {"software": self.software, "format": "WARC File Format 1.0"}
         self._write(self._records.create_warcinfo_record(path.name, info))
         return self._current
@@ -99,13 +102,19 @@ class WarcArchive:
         self._current = None
 
 
-def read_response(directory: Path, file_name: str, offset: int) -> tuple[str | None, bytes]:
-    """The Content-Type and the HTTP body of the response record at `offset` in `directory/file_name`."""
+def read_response(directory: Path, file_name: str, offset: int, url: str) -> tuple[str | None, bytes]:
+    """The Content-Type and the HTTP body of the response record for `url` at `offset` in `directory/file_name`.
+
+    A record of another URL there (a wrong offset) is refused: it is some other article's page.
+    """
     with (directory / file_name).open("rb") as f:
         f.seek(offset)
         for record in ArchiveIterator(f):
             if record.rec_type != "response":
                 raise ValueError(f"{file_name}@{offset} is a {record.rec_type} record, not a response")
+            target = record.rec_headers.get_header("WARC-Target-URI")
+            if target != url:
+                raise ValueError(f"{file_name}@{offset} is the record of {target}, not of {url}")
             content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
             return content_type, record.content_stream().read()
     raise ValueError(f"no record at {file_name}@{offset}")
@@ -121,14 +130,14 @@ class Originals:
     def __init__(self, directories: list[Path]) -> None:
         self.directories = list(dict.fromkeys(directories))
 
-    def read(self, file_name: str, offset: int) -> tuple[str | None, bytes]:
-        """The Content-Type and body of the response at `offset` of `file_name`."""
+    def read(self, file_name: str, offset: int, url: str) -> tuple[str | None, bytes]:
+        """The Content-Type and body of the response for `url` at `offset` of `file_name`."""
         if not isinstance(file_name, str) or Path(file_name).name != file_name or file_name.startswith("."):
             raise OriginalNotFound(f"not a WARC file name: {file_name!r}")
         if not isinstance(offset, int) or offset < 0:
             raise ValueError(f"not a WARC offset: {offset!r}")
         for directory in self.directories:
             if (directory / file_name).is_file():
-                return read_response(directory, file_name, offset)
+                return read_response(directory, file_name, offset, url)
         looked = ", ".join(str(d) for d in self.directories)
         raise OriginalNotFound(f"{file_name} is not in {looked}; name its directory with -s WARC_DIR=DIR")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,6 +36,7 @@ from spacewar_crawler.reading.quality import WARNINGS
 from spacewar_crawler.site.urls import SiteUrls, slugify
 
 REPLAY_BATCH = 500
+_MAX_LIMIT = 2**31 - 1  # what MongoDB takes as a limit, and more than any archive holds
 
 
 def project_settings(args: argparse.Namespace) -> Settings:
@@ -76,10 +77,32 @@ def _read_spill(path: Path, out: TextIO) -> Iterator[dict[str, Any]]:
             except json.JSONDecodeError as exc:
                 print(f"{path}:{number}: not JSON ({exc.msg}); skipped", file=out)
                 continue
-            if not isinstance(item, dict) or not item.get("url"):
-                print(f"{path}:{number}: not an article item; skipped", file=out)
+            why = _not_an_item(item)
+            if why:
+                print(f"{path}:{number}: not an article item ({why}); skipped", file=out)
                 continue
             yield item
+
+
+def _not_an_item(item: Any) -> str | None:
+    """Why a line of a spill file cannot be an article item, or None: its types are checked before MongoDB sees it."""
+    if not isinstance(item, dict):
+        return "not an object"
+    if not isinstance(item.get("url"), str) or not item["url"].startswith(("http://", "https://")):
+        return "url is not an http(s) URL"
+    for name in ("published", "fetched_at"):
+        value = item.get(name)
+        if value is not None:
+            try:
+                datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                return f"{name} is not an ISO date: {str(value)[:40]!r}"
+    offset = item.get("warc_offset")
+    if offset is not None and (not isinstance(offset, int) or not 0 <= offset < 2**62):
+        return f"warc_offset is not a file offset: {str(offset)[:40]!r}"
+    if item.get("warc_file") is not None and not isinstance(item["warc_file"], str):
+        return "warc_file is not a file name"
+    return None
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -123,8 +146,8 @@ def _since(text: str) -> date:
 
 
 def _limit(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
+    if not text.isdigit() or int(text) > _MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"not a whole number from 0 to {_MAX_LIMIT}: {text!r}")
     return int(text)
 
 
@@ -273,8 +296,8 @@ def cmd_original(args: argparse.Namespace) -> int:
             return 1
         originals = _originals(archive, project_settings(args))
     try:
-        _, body = originals.read(doc["warc_file"], doc["warc_offset"])
-    except OriginalNotFound as exc:
+        _, body = originals.read(doc["warc_file"], doc["warc_offset"], doc["url"])
+    except (OriginalNotFound, ValueError) as exc:
         print(f"original: {exc}", file=sys.stderr)
         return 1
     sys.stdout.buffer.write(body)
@@ -337,7 +360,7 @@ def _reextracted(
     if not stored.get("warc_file"):
         return None
     try:
-        content_type, body = originals.read(stored["warc_file"], stored["warc_offset"])
+        content_type, body = originals.read(stored["warc_file"], stored["warc_offset"], stored["url"])
     except (OSError, ValueError) as exc:
         return RejectedPage(stored["url"], ORIGINAL_UNREADABLE, str(exc))
     # What only the crawl knew (the listing's section, the feed's date) is a hint, as it was for the crawl.
@@ -362,7 +385,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def _find_article(archive: MongoArchive, url: str) -> dict[str, Any] | None:
     doc = archive.articles.article(url)
     if doc is None and url.startswith(("http://", "https://")):
-        doc = archive.articles.article(SiteUrls(url).canonical(url))
+        try:
+            doc = archive.articles.article(SiteUrls(url).canonical(url))
+        except ValueError:  # not a URL that can be archived ("http://[::1"): so not archived
+            return None
     return doc
 
 

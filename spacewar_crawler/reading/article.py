@@ -43,6 +43,8 @@ MISSING_TITLE = "missing_title"
 MISSING_BODY = "missing_body"
 PARSE_ERROR = "parse_error"
 ORIGINAL_UNREADABLE = "original_unreadable"
+OFFSITE_REDIRECT = "offsite_redirect"
+TOO_LARGE_TO_STORE = "too_large_to_store"
 
 
 @dataclass

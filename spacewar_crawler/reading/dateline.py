@@ -121,6 +121,6 @@ def parse_feed_date(text: str) -> datetime | None:
             int(match.group("s") or 0),
             tzinfo=timezone(timedelta(hours=offset)),
         )
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day, or a year the zone shift moves out of range (9999 -1200)
         return None
-    return local.astimezone(UTC)

@@ -16,6 +16,7 @@ from datetime import date
 from functools import cached_property
 from itertools import chain
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
@@ -56,6 +57,7 @@ from spacewar_crawler.reading.page_text import (
 )
 from spacewar_crawler.reading.quality import (
     BODY_STARTS_WITH_HEADLINE,
+    CANONICAL_ELSEWHERE,
     DATE_FROM_FALLBACK,
     HEADER_IN_BODY,
     LAYOUT_UNKNOWN,
@@ -82,6 +84,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
 _MAX_HEADER_BLOCKS = 8
 _MIN_NAV_LINKS = 4
+_MAX_CAPTION_BOX = 12
 _MAX_SLOT_TEXT = 300
 
 
@@ -514,12 +517,12 @@ class ArticlePage(SitePage):
 
     @property
     def images(self) -> list[Picture]:
-        pictures: list[Picture] = []
+        pictures: dict[str, Picture] = {}
         for image, caption in self._story_images:
             url = self.absolute(image.src) if image.position <= self._end_index else None
-            if url is not None and url not in (p.url for p in pictures):
-                pictures.append(Picture(url, caption))
-        return pictures
+            if url is not None and url not in pictures:
+                pictures[url] = Picture(url, caption)
+        return list(pictures.values())
 
     def _is_story_image(self, image: Image) -> bool:
         el = image.element
@@ -566,9 +569,10 @@ class ArticlePage(SitePage):
             return sibling
         if parent is None:
             return None
-        for candidate in parent.iter():
-            if candidate is not img and _CAPTION_MARK.search(_classes(candidate)):
-                return candidate
+        if len(parent) <= _MAX_CAPTION_BOX:  # a caption box, not a column of thousands of images
+            for candidate in parent.iter():
+                if candidate is not img and _CAPTION_MARK.search(_classes(candidate)):
+                    return candidate
         if parent.tag in ("div", "td", "center", "span") and len(parent) <= 3:
             # A small box of its own holding the image and a line of text ("<div><img><br>Caption</div>").
             text = normalize_space(element_text(parent))
@@ -625,13 +629,23 @@ class ArticlePage(SitePage):
 
     @cached_property
     def canonical_url(self) -> str:
-        """The page's own canonical link when it points at this site, else its URL."""
+        """The page's URL in canonical form; its rel=canonical link only where it names the same page.
+
+        A canonical link is a claim: one that names another article (a template bug, a hostile page) would make
+        this page replace that article's text, so it is noted (`canonical_elsewhere`) and not followed.
+        """
+        own = self.urls.canonical(self.url)
+        claimed = self._canonical_claim
+        return claimed if claimed is not None and _path(claimed) == _path(own) else own
+
+    @cached_property
+    def _canonical_claim(self) -> str | None:
         for el in self.root.iter("link"):
             if "canonical" in (el.get("rel") or "").lower().split() and el.get("href"):
                 url = self.absolute(el.get("href", ""))
                 if url and self.urls.is_on_site(url):
                     return url
-        return self.urls.canonical(self.url)
+        return None
 
     @cached_property
     def section(self) -> str | None:
@@ -676,6 +690,8 @@ class ArticlePage(SitePage):
             found.append(HEADER_IN_BODY)
         if len(item.body or "") < _SHORT_BODY:
             found.append(SHORT_BODY)
+        if self._canonical_claim is not None and self._canonical_claim != item.url:
+            found.append(CANONICAL_ELSEWHERE)
         return found
 
     def to_item(self, hints: CrawlHints | None = None) -> ArticleItem | RejectedPage:
@@ -739,6 +755,10 @@ def extract_article(
         return Extraction(RejectedPage(url, PARSE_ERROR, f"{type(exc).__name__}: {str(exc)[:200]}"), None)
 
 
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
 def _initial(text: str) -> str:
     """The first letter or digit of `text`, case-folded ("" if none near the start)."""
     if text[:1].isalnum():  # nearly every block: no generator
@@ -789,7 +809,7 @@ class ListingPage(SitePage):
     @cached_property
     def older_pages(self) -> list[str]:
         """Links to older listing pages of the same section ('Older Superpowers News')."""
-        pages: list[str] = []
+        pages: dict[str, None] = {}  # in page order, each once, in linear time
         for i, block in enumerate(self.blocks):
             if i in self.nav_blocks:
                 continue
@@ -802,8 +822,8 @@ class ListingPage(SitePage):
                     and self.urls.is_listing_candidate(url)
                     and (_OLDER_LINK.search(link.text) or link.element.get("rel") in ("next", "prev"))
                 ):
-                    pages.append(url)
-        return pages
+                    pages[url] = None
+        return list(pages)
 
     @property
     def is_listing(self) -> bool:

@@ -23,6 +23,8 @@ NO_SECTION = "no_section"
 BODY_STARTS_WITH_HEADLINE = "body_starts_with_headline"
 HEADER_IN_BODY = "header_in_body"
 SHORT_BODY = "short_body"
+ORIGINAL_NOT_KEPT = "original_not_kept"
+CANONICAL_ELSEWHERE = "canonical_elsewhere"
 WARNINGS = {
     LAYOUT_UNKNOWN: "the page matched no known layout and was read by the generic path",
     NO_BYLINE: "no byline found",
@@ -33,6 +35,8 @@ WARNINGS = {
     BODY_STARTS_WITH_HEADLINE: "the body's first paragraph starts with the headline",
     HEADER_IN_BODY: "the body's first paragraph reads like a dateline or byline",
     SHORT_BODY: "the body is under 300 characters",
+    CANONICAL_ELSEWHERE: "the page's rel=canonical names another page: not followed, the fetched URL is kept",
+    ORIGINAL_NOT_KEPT: "WARC was on but the fetched page could not be written (a full disk): no original to re-read",
 }
 # The figures of a run, each the share (in percent) of its new and changed articles that have it.
 FIGURES = ("author", "dateline", "images")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
@@ -20,10 +21,11 @@ from spacewar_crawler.middlewares import (
     LISTING_META,
     LOCATION_META,
     CrawlState,
+    OffsiteRequest,
     RedirectLoop,
     SkippedArticle,
 )
-from spacewar_crawler.reading.article import FETCH_FAILED, NOT_HTML, PARSE_ERROR
+from spacewar_crawler.reading.article import FETCH_FAILED, NOT_HTML, OFFSITE_REDIRECT, PARSE_ERROR
 from spacewar_crawler.reading.feeds import MalformedFeed, feed_entries
 from spacewar_crawler.reading.pages import (
     ArticlePage,
@@ -33,6 +35,7 @@ from spacewar_crawler.reading.pages import (
     ParserOptions,
     extract_article,
 )
+from spacewar_crawler.reading.quality import ORIGINAL_NOT_KEPT
 from spacewar_crawler.site.urls import DEFAULT_BASE_URL, SiteUrls, slugify
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,11 @@ class SpacewarSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        parts = urlsplit(base_url)
+        if parts.username or parts.password:
+            # Never sent, logged or stored: the network's sites need no login.
+            base_url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+            logger.warning("base_url carried a user name or password: they are dropped (%s)", base_url)
         self.arguments = {"base_url": base_url, "section": section, "refresh": refresh, "feeds": feeds}
         self.urls = SiteUrls(base_url)
         self.allowed_domains = [self.urls.allowed_domain]
@@ -75,6 +83,9 @@ class SpacewarSpider(scrapy.Spider):
         self.feeds = _flag(feeds) and self.section_slug is None
         self.feed_dates: dict[str, str] = {}
         self.parser_options = ParserOptions()
+        self.max_older_pages = 0
+        self._listed: set[str] = set()
+        self._older_pages: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SpacewarSpider:
@@ -87,10 +98,11 @@ class SpacewarSpider(scrapy.Spider):
         settings.set("SPACEWAR_REFRESH", _flag(spider.arguments["refresh"]), priority="spider")
         settings.set("SPACEWAR_RUN_ARGS", spider.arguments, priority="spider")
         spider.parser_options = ParserOptions.from_settings(settings)
+        spider.max_older_pages = settings.getint("SPACEWAR_MAX_OLDER_PAGES")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_error)
+        yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_home_error)
         if self.feeds:
             for path in self.settings.getlist("SPACEWAR_FEEDS"):
                 # Feeds first: their dates are a fallback for pages that print none.
@@ -142,17 +154,19 @@ class SpacewarSpider(scrapy.Spider):
                     self.feed_dates.setdefault(entry.url, entry.published.date().isoformat())
                 yield self._article_request(entry.url, None)
 
-    def _listing_request(self, url: str, section: str | None, priority: int = 0) -> scrapy.Request:
+    def _listing_request(self, url: str, section: str | None, priority: int = 0, older: bool = False) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.on_error,
-            cb_kwargs={"section": section},
+            cb_kwargs={"section": section, "older": older},
             meta={"handle_httpstatus_list": [304], LISTING_META: True},
             priority=priority,
         )
 
-    def parse_listing(self, response: Response, section: str | None = None) -> Iterator[scrapy.Request]:
+    def parse_listing(
+        self, response: Response, section: str | None = None, older: bool = False
+    ) -> Iterator[scrapy.Request]:
         if response.status == 304:
             self._count(keys.LISTINGS_UNCHANGED)
             return
@@ -165,10 +179,23 @@ class SpacewarSpider(scrapy.Spider):
             return
         self._count(keys.PAGES_LISTING)
         name = listing.section or section
+        new = [link for link in listing.articles if link.url not in self._listed]
+        self._listed.update(link.url for link in new)
+        if older and not new:
+            # An older page that lists only what this run has seen: a trap (?page=N for ever), or the end.
+            self._count(keys.LISTINGS_NOTHING_NEW)
+            logger.info("Older listing page %s lists nothing new: not going further back there", response.url)
+            return
         yield from self._article_requests(listing.articles, section=name)
         for url in listing.older_pages:
+            if self._older_pages[name or ""] >= self.max_older_pages:
+                self._count(keys.LISTINGS_DEPTH_LIMIT)
+                logger.info("Section %s: %d older listing pages followed, the most SPACEWAR_MAX_OLDER_PAGES allows",
+                            name, self.max_older_pages)  # fmt: skip
+                break
+            self._older_pages[name or ""] += 1
             # After this page's articles: the queue stays one listing page deep, whatever the archive's size.
-            yield self._listing_request(url, name, priority=-1)
+            yield self._listing_request(url, name, priority=-1, older=True)
 
     def parse_article(
         self, response: Response, section: str | None = None
@@ -189,6 +216,8 @@ class SpacewarSpider(scrapy.Spider):
         location = response.meta.get(LOCATION_META)
         if location:
             item.warc_file, item.warc_offset = location["file"], location["offset"]
+        elif LOCATION_META in response.meta:  # WARC on, but the original could not be written
+            item.warnings.append(ORIGINAL_NOT_KEPT)
         self._count(keys.LAYOUT + item.layout)
         if self.section_slug and item.section_slug != self.section_slug:
             self._count(keys.ARTICLES_OTHER_SECTION)
@@ -227,6 +256,13 @@ class SpacewarSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         self._record_failure(failure)
 
+    def on_home_error(self, failure: Failure) -> None:
+        """Without its home page a run learns no section: it has not reached the site, and must not say "nothing
+        new"."""
+        if self._record_failure(failure) is not None:
+            self._count(keys.HOME_FAILED)
+            logger.error("Could not fetch the site's home page %s: %s", self.urls.root, failure.getErrorMessage()[:300])
+
     def on_article_error(self, failure: Failure) -> Iterator[RejectedPage]:
         reject = self._record_failure(failure)
         if reject is not None:
@@ -235,8 +271,8 @@ class SpacewarSpider(scrapy.Spider):
     def _record_failure(self, failure: Failure) -> RejectedPage | None:
         reject = fetch_failure(failure)
         if reject is not None:
-            self._count(keys.FETCH_FAILED + reject.detail)
-            logger.warning("Could not fetch %s: %s", reject.url, failure.getErrorMessage())
+            self._count(keys.FETCH_FAILED + (reject.detail if reject.kind == FETCH_FAILED else reject.kind))
+            logger.warning("Could not fetch %s: %s", reject.url, failure.getErrorMessage()[:300])
         return reject
 
 
@@ -256,6 +292,11 @@ def fetch_failure(failure: Failure) -> RejectedPage | None:
         return RejectedPage(url, FETCH_FAILED, f"http_{response.status}", response.status, lasting)
     if failure.check(RedirectLoop):
         return RejectedPage(url, FETCH_FAILED, "redirect_loop", lasting=True)
+    if failure.check(OffsiteRequest):
+        origin = (failure.request.meta.get("redirect_urls") or [url])[0]
+        return RejectedPage(origin, OFFSITE_REDIRECT, f"to {url}"[:300], lasting=True)
+    if "max size" in message:  # DOWNLOAD_MAXSIZE: Scrapy cancels the download or drops the decompressed body
+        return RejectedPage(url, FETCH_FAILED, "too_large", lasting=True)
     if failure.check(IgnoreRequest) and "redirections" in message:
         return RejectedPage(url, FETCH_FAILED, "too_many_redirects", lasting=True)
     return RejectedPage(url, FETCH_FAILED, type(failure.value).__name__)
