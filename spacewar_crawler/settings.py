@@ -38,6 +38,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spacewar_crawler.middlewares.RobotsTxtObeyed": 100,
     "spacewar_crawler.middlewares.CrawlState": 50,
+    # Before HttpCompressionMiddleware (590) inflates a body: a gzip bomb is refused by its size.
+    "spacewar_crawler.middlewares.DecompressionGuard": 595,
     # After HttpCompressionMiddleware (590) has decoded the body, before RetryMiddleware (550).
     "spacewar_crawler.middlewares.WarcMiddleware": 580,
 }

@@ -37,6 +37,8 @@ class MirrorServer:
         # Network faults by path: "status:503", "flaky:500" (once), "timeout:SECONDS", "reset".
         self.faults: dict[str, str] = {}
         self.latency = 0.0
+        # Extra response headers by path (a gzip bomb's Content-Encoding).
+        self.headers: dict[str, dict[str, str]] = {}
         self.requests: list[str] = []
         # The most requests the server was answering at one time: what "N requests at a time per site" means.
         self.max_in_flight = 0
@@ -112,7 +114,7 @@ class MirrorServer:
                     self._answer(path, 304, b"", validators)
                     return
                 kind = {".txt": "text/plain", ".xml": "application/rss+xml"}.get(file.suffix, "text/html")
-                self._answer(path, 200, body, {"Content-Type": kind, **validators})
+                self._answer(path, 200, body, {"Content-Type": kind, **validators, **server.headers.get(path, {})})
 
             def _fault(self, path: str, fault: str) -> bool:
                 """Act out a fault; False when the request is to be answered normally."""

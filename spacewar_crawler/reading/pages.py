@@ -84,6 +84,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
 _MAX_HEADER_BLOCKS = 8
 _MIN_NAV_LINKS = 4
+_MAX_NAV_LINKS = 60
 _MAX_CAPTION_BOX = 12
 _MAX_SLOT_TEXT = 300
 
@@ -179,6 +180,8 @@ class SitePage:
         chosen = set(listing_links)
         for ancestor in listing_links[0].iterancestors():
             links = [a for a in ancestor.iter("a") if a in chosen]
+            if len(links) > _MAX_NAV_LINKS:
+                return None  # a page of links (a listing, a trap), not a bar
             if len(links) >= _MIN_NAV_LINKS:
                 link_text = sum(len(normalize_space(element_text(a))) for a in links)
                 own_text = len(normalize_space(element_text(ancestor)))
