@@ -143,6 +143,7 @@ class MongoArchivePipeline:
         self._run: dict[str, Any] = {}
         self._unwritten: dict[int, list[dict[str, Any]]] = {}
         self._outage_deadline: float | None = None
+        self._stopping = threading.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoArchivePipeline:
@@ -179,6 +180,11 @@ class MongoArchivePipeline:
         }
         await maybe_deferred_to_future(threads.deferToThread(self.archive.runs.start, self._run))
         atexit.register(self._spill_on_exit)
+        # The reactor stops at the end of a run, and at a forced stop (a second Ctrl-C): a batch retrying in a worker
+        # thread then gives up and is spilled, so that the thread pool, which the reactor joins, lets go.
+        from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
+
+        reactor.addSystemEventTrigger("before", "shutdown", self._stopping.set)
         self._loop = task.LoopingCall(self._flush)
         self._loop.start(self.flush_interval, now=False)
 
@@ -243,13 +249,14 @@ class MongoArchivePipeline:
             except ArchiveWriteError as exc:
                 if self._outage_deadline is None:
                     self._outage_deadline = time.monotonic() + self.retry_seconds
-                if time.monotonic() + delay > self._outage_deadline:
+                if time.monotonic() + delay > self._outage_deadline or self._stopping.is_set():
                     logger.error("Giving up on a batch of %d items: storage has failed too long: %s", len(batch), exc)
+                    self._outage_deadline = time.monotonic()  # the batches after this one are spilled at once
                     self.spill.append(batch)
                     return BatchResult(failed=list(batch))
                 logger.warning("MongoDB write failed (%s); retrying in %.1f s", exc, delay)
                 self.counts["retries"] += 1
-                time.sleep(delay)
+                self._stopping.wait(delay)  # a forced stop ends the wait: the process must not hang on an outage
                 delay = min(delay * 2, 10.0)
         if result.failed:
             self.spill.append(result.failed)

@@ -135,6 +135,7 @@ def test_crawl_stats_count_pages_articles_and_drops(full_crawl):
         "spacewar/pages/listing": 6,
         "spacewar/pages/article": 32,
         "spacewar/articles/yielded": 32,
+        "spacewar/articles/linked": 91,  # article links followed: 32 fetched, 58 stopped as duplicates, 1 not found
         "spacewar/fetch_failed/http_404": 1,
         "spacewar/dropped/fetch_failed": 1,
         "spacewar/articles/new": 32,

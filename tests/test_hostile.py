@@ -10,9 +10,11 @@ import gzip
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -302,10 +304,10 @@ def test_an_out_of_range_feed_date_is_ignored_alone():
             b"<pubDate>Tue, 31 Dec 9999 23:59:59 -1200</pubDate></item>"
             b"<item><title>B</title><link>http://x/reports/B_999.html</link>"
             b"<pubDate>Thu, 17 OCT 2024 22:40:13 AEST</pubDate></item></channel></rss>")  # fmt: skip
-    entries = feed_entries(feed, "http://x/spacewar.xml")
+    entries = feed_entries(feed, "http://x/spacewar.xml").entries
     assert [(e.url, e.published.isoformat() if e.published else None) for e in entries] == [
         ("http://x/reports/A_999.html", None),
-        ("http://x/reports/B_999.html", "2024-10-17T12:40:13+00:00"),
+        ("http://x/reports/B_999.html", "2024-10-17"),
     ]
     assert parse_feed_date("Tue, 31 Dec 9999 23:59:59 -1200") is None
 
@@ -492,3 +494,110 @@ def _is_json(line: str) -> bool:
     except json.JSONDecodeError:
         return False  # the line the full disk cut short: not counted as spilled
     return True
+
+
+def test_a_pubdate_shared_by_every_item_is_the_build_time_and_the_dateline_gives_the_date():
+    feed = (
+        b'<rss version="2.0"><channel><title>Space News From SpaceDaily.Com</title>'
+        b"<pubDate>Thu, 04 APR 2013 20:37:27 AEST</pubDate>"
+        b"<item><title><![CDATA[A]]></title><link><![CDATA[http://x/reports/A_999.html]]></link>"
+        b'<description>Paris (ESA) Apr 02, 2013&lt;br/&gt;&lt;img src="x-bg.jpg"&gt; The agency said</description>'
+        b"<pubDate>Thu, 04 APR 2013 20:37:27 AEST</pubDate></item>"
+        b"<item><title><![CDATA[B]]></title><link><![CDATA[http://x/reports/B_999.html]]></link>"
+        b"<description>San Francisco, United States (AFP) Feb 3, 2026 Elon Musk said</description>"
+        b"<pubDate>Thu, 04 APR 2013 20:37:27 AEST</pubDate></item>"
+        b"<item><title>C</title><link>http://x/reports/C_999.html</link><description>No dateline</description>"
+        b"<pubDate>Thu, 04 APR 2013 20:37:27 AEST</pubDate></item></channel></rss>"
+    )
+    entries = feed_entries(feed, "http://x/spacedaily.xml").entries
+    assert [(e.url.rsplit("/", 1)[1], e.published and e.published.isoformat()) for e in entries] == [
+        ("A_999.html", "2013-04-02"),
+        ("B_999.html", "2026-02-03"),
+        ("C_999.html", None),
+    ]
+
+
+def test_a_feed_broken_halfway_gives_what_it_held_and_says_so():
+    feed = feed_entries(
+        b'<rss version="2.0"><channel><item><title>A</title><link>http://x/reports/A_999.html</link></item>'
+        b"<item><title>B \xff\xfe</title><link>http://x/reports/B_999.html</link></item><item><title>cut",
+        "http://x/spacewar.xml",
+    )
+    assert feed.recovered is True
+    assert [e.url for e in feed.entries][:1] == ["http://x/reports/A_999.html"]
+
+
+@pytest.mark.skipif(not ON_STAND_IN, reason="kills its own nx-27017")
+def test_an_outage_has_one_deadline_for_the_whole_run(mirror_copy, tmp_path, own_stand_in, reliability):
+    server = own_stand_in()
+    client = MongoClient(server.uri)
+    killer = after_documents(client.spacewar.articles, 2, server.kill)
+    result = run_crawl(mirror_copy.url, tmp_path, settings={
+        "DOWNLOAD_DELAY": "0.02", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "MONGO_BATCH_SIZE": "2",
+        "MONGO_FLUSH_INTERVAL": "0.2", "MONGO_RETRY_SECONDS": "2", "MONGO_CONNECT_TIMEOUT": "0.3",
+        "MONGO_SPILL_DIR": str(tmp_path / "spill")}, env={"MONGO_URI": server.uri})  # fmt: skip
+    killer.join()
+    server.start()
+    stored = client.spacewar.articles.count_documents({})
+    spilled = result.stats["spacewar/storage/spilled"]
+    # Batches of 2 for 30 articles: about 15 after the outage, but only the first waits for the deadline.
+    assert len(re.findall(r"Giving up on a batch of \d+ items", result.log)) == 1
+    assert stored + spilled == 32
+    assert result.returncode == 1
+    reliability.append(
+        row("double faults", "MongoDB killed mid-crawl, batches of 2 (MONGO_RETRY_SECONDS=2)",
+            "one outage deadline for the run; later batches spilled at once", f"{stored} stored, {spilled} spilled",
+            32, stored, spilled)
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not ON_STAND_IN, reason="kills its own nx-27017")
+def test_a_second_ctrl_c_during_an_outage_spills_what_was_not_stored(mirror_copy, tmp_path, own_stand_in):
+    server = own_stand_in()
+    client = MongoClient(server.uri)
+    settings = {"DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "MONGO_BATCH_SIZE": "50",
+                "MONGO_FLUSH_INTERVAL": "30", "MONGO_RETRY_SECONDS": "600", "MONGO_CONNECT_TIMEOUT": "0.3",
+                "MONGO_SPILL_DIR": str(tmp_path / "spill"), "WARC_DIR": str(tmp_path / "warc")}  # fmt: skip
+    process = subprocess.Popen(crawl_command(mirror_copy.url, settings), cwd=REPO, env=crawl_env(server.uri),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len([p for p in mirror_copy.requests if p.startswith("/reports/")]) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    process.send_signal(signal.SIGINT)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    log = process.communicate(timeout=60)[1]
+    server.start()
+    spilled = [json.loads(line)["url"] for f in (tmp_path / "spill").glob("*.jsonl") for line in f.open()]
+    assert spilled, log[-3000:]
+    assert "Stopped before storing" in log
+    assert client.spacewar.articles.count_documents({}) == 0
+
+
+def test_a_dropped_page_is_logged_as_its_url_and_reason_never_its_content(mirror_copy, tmp_path, mongo_uri, db_name):
+    path = "/reports/Secret_but_titleless_999.html"
+    (mirror_copy.root / path[1:]).write_text(f"<html><body><p>{SECRET} " + "filler " * 50_000 + "</p></body></html>")
+    link_from_listing(mirror_copy.root, "Military_Space.html", [(path, "Titleless")])
+    result = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
+    assert f"Dropped {mirror_copy.url}{path[1:]}: missing_title" in result.log
+    assert SECRET not in result.log
+    assert len(max(result.log.splitlines(), key=len)) < 5_000
+
+
+def test_an_embedded_stand_in_left_by_a_killed_run_is_adopted_and_stopped(tmp_path):
+    from spacewar_crawler.archive.embedded import EmbeddedMongo
+    from spacewar_crawler.archive.mongo import ArchiveConfig, connect_archive
+    from tests.mongo_server import free_port
+
+    port = free_port()
+    left = EmbeddedMongo(tmp_path / "mongo", port)
+    left.start()  # the run that started it is "killed": nothing stops it
+    pid = int((tmp_path / "mongo" / "nx-27017.pid").read_text())
+    config = ArchiveConfig(None, "spacewar", "articles", tmp_path / "mongo", port, 3.0)
+    archive, adopted = connect_archive(config)
+    archive.close()
+    assert adopted is not None
+    adopted.stop()
+    assert left._process.wait(5) is not None  # it exited on the adopter's SIGTERM
+    assert not Path(f"/proc/{pid}").exists()

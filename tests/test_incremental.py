@@ -286,15 +286,21 @@ def test_feed_date_is_the_fallback_when_the_page_has_no_date(mirror_copy, tmp_pa
     page.write_text(html.replace('<meta property="article:published_time" content="2025-05-14T08:00:00+00:00">', ""))
     result = crawl(mirror_copy, tmp_path, mongo_uri, db_name, "-a", "feeds=1")
     item = result.by_url()[mirror_copy.url + TEMPLATE]
-    # Feed: "Wed, 14 MAY 2025 09:30:00 AEST", that is 2025-05-13 23:30 UTC.
-    assert item["published"] == "2025-05-13"
+    # Feed: "Wed, 14 MAY 2025 09:30:00 AEST": the feed's own calendar date (in UTC it is still May 13).
+    assert item["published"] == "2025-05-14"
 
 
 def test_malformed_feed_is_counted_and_the_run_goes_on(mirror_copy, tmp_path, mongo_uri, db_name):
-    (mirror_copy.root / "missiledefense.xml").write_text("<rss><channel><item><title>cut off")
+    (mirror_copy.root / "missiledefense.xml").write_text("<html><body>Not a feed</body></html>")
+    (mirror_copy.root / "Military_Technology.xml").write_text("<rss><channel><item><title>cut off")
     result = crawl(mirror_copy, tmp_path, mongo_uri, db_name)
     assert result.returncode == 0
-    assert (result.stats["spacewar/feeds/malformed"], result.stats["spacewar/feeds/read"]) == (1, 3)
+    stats = result.stats
+    assert (stats["spacewar/feeds/malformed"], stats["spacewar/feeds/read"], stats["spacewar/feeds/recovered"]) == (
+        1,
+        3,
+        1,
+    )
     assert len(result.items) == 32
 
 

@@ -16,6 +16,12 @@ SITE = SiteUrls("http://127.0.0.1:8000/")
         ("spacedaily.com", True),
         ("WWW.SpaceWar.com", True),
         ("news.energy-daily.com", True),
+        ("www.space-travel.com", True),
+        ("www.nuclearpowerdaily.com", True),
+        ("skynightly.com", True),
+        ("spacetravel.com", False),
+        ("www.rocketdaily.com", False),
+        ("satnews.com", False),
         ("evilspacedaily.com", False),
         ("spacedaily.com.example.net", False),
         ("com", False),
@@ -51,3 +57,9 @@ def test_an_escaped_article_path_is_an_article_once_canonical():
     url = SITE.canonical("http://127.0.0.1:8000/report%73/A_999.html")
     assert url == "http://127.0.0.1:8000/reports/A_999.html"
     assert SITE.is_network_article(url)
+
+
+def test_the_network_is_its_own_list_of_24_sites():
+    from spacewar_crawler.site.urls import NETWORK_SITES
+
+    assert len(NETWORK_SITES) == len(set(NETWORK_SITES)) == 24

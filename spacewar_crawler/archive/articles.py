@@ -70,6 +70,8 @@ class ArticleQuery:
     """Articles carrying any of these extraction warnings."""
     layout: str | None = None
     urls: tuple[str, ...] = ()
+    site: str | None = None
+    """A host: www. or not, as the site is printed."""
 
     def to_filter(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -79,6 +81,9 @@ class ArticleQuery:
             query["warnings"] = {"$in": [str(w) for w in self.warnings]}
         if self.layout:
             query["layout"] = str(self.layout)
+        if self.site:
+            host = str(self.site).lower().removeprefix("www.")
+            query["site"] = {"$in": [host, f"www.{host}"]}
         if self.section:
             query["section_slug"] = str(self.section)
         published: dict[str, datetime] = {}
@@ -281,14 +286,16 @@ class ArticleStore:
     def count_matching(self, query: ArticleQuery) -> int:
         return self.collection.count_documents(query.to_filter())
 
-    def counts_by_section(self) -> list[tuple[str | None, int]]:
-        return self._counts_by("$section_slug")
+    def counts_by_section(self, query: ArticleQuery) -> list[tuple[str | None, int]]:
+        return self._counts_by("$section_slug", query)
 
-    def counts_by_month(self) -> list[tuple[str | None, int]]:
+    def counts_by_month(self, query: ArticleQuery) -> list[tuple[str | None, int]]:
         """Article counts per month published ("2025-05"), oldest first."""
-        return self._counts_by({"$dateToString": {"format": "%Y-%m", "date": "$published"}})
+        return self._counts_by({"$dateToString": {"format": "%Y-%m", "date": "$published"}}, query)
 
-    def _counts_by(self, expression: str | dict[str, Any]) -> list[tuple[Any, int]]:
+    def _counts_by(self, expression: str | dict[str, Any], query: ArticleQuery) -> list[tuple[Any, int]]:
         """Article counts grouped by one expression (the stand-in groups on one expression only)."""
-        rows = self.collection.aggregate([{"$group": {"_id": expression, "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}])
-        return [(row["_id"], row["n"]) for row in rows]
+        match = query.to_filter()
+        stages = [{"$match": match}] if match else []
+        stages += [{"$group": {"_id": expression, "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+        return [(row["_id"], row["n"]) for row in self.collection.aggregate(stages)]

@@ -130,6 +130,16 @@ class EmbeddedMongo:
         deadline = time.monotonic() + timeout
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._adopted, signal.SIGTERM)
-            while time.monotonic() < deadline and Path(f"/proc/{self._adopted}").exists():
+            while time.monotonic() < deadline and _running(self._adopted):
                 time.sleep(0.1)
-            os.kill(self._adopted, signal.SIGKILL)
+            if _running(self._adopted):
+                os.kill(self._adopted, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (an exited one waits as a zombie until its parent reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

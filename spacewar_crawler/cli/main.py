@@ -162,6 +162,7 @@ def _query(args: argparse.Namespace) -> ArticleQuery:
         args.author,
         args.agency,
         warnings=tuple(args.warning) if args.warning else (),
+        site=args.site,
         layout=args.layout,
         urls=tuple(args.url or ()),
     )
@@ -394,10 +395,11 @@ def _find_article(archive: MongoArchive, url: str) -> dict[str, Any] | None:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per section and per month, and the last crawl runs."""
+    query = ArticleQuery(site=args.site)
     with open_archive(args) as archive:
-        total = archive.articles.count()
-        sections = archive.articles.counts_by_section()
-        months = archive.articles.counts_by_month()
+        total = archive.articles.count_matching(query) if args.site else archive.articles.count()
+        sections = archive.articles.counts_by_section(query)
+        months = archive.articles.counts_by_month(query)
         runs = archive.runs.recent(args.runs)
     out = sys.stdout
     out.write(f"Articles: {total}\n\nBy section:\n")
@@ -456,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--search", help='text search in title and body: words, "a phrase", -excluded')
     filters.add_argument("--author", help="author contains this text (case-insensitive)")
     filters.add_argument("--agency", help="wire agency, e.g. AFP (case-insensitive)")
+    filters.add_argument("--site", help="only this site's articles, by host (www.terradaily.com)")
 
     query = add(
         "query", parents=[connection, filters],
@@ -499,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  python -m spacewar_crawler stats --runs 5",
     )
     stats.add_argument("--runs", type=_limit, default=10, help="how many recent runs to list (default 10)")
+    stats.add_argument("--site", help="count only this site's articles, by host (www.terradaily.com)")
     stats.set_defaults(handler=cmd_stats)
 
     section_and_date = argparse.ArgumentParser(add_help=False)
@@ -528,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--layout", help="only articles read with this layout (e.g. smn-classic, unknown)")
     audit.add_argument("--limit", type=_limit, default=0, help="at most N articles (default 0: all)")
     audit.add_argument("--format", choices=sorted(AUDIT_WRITERS), default="table", help="output format (default table)")
-    audit.set_defaults(handler=cmd_audit, search=None, author=None, agency=None, until=None, url=None)
+    audit.set_defaults(handler=cmd_audit, search=None, author=None, agency=None, until=None, url=None, site=None)
 
     reextract = add(
         "reextract", parents=[connection, section_and_date, warning],
@@ -542,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m spacewar_crawler reextract --warning no_byline --url https://www.spacewar.com/reports/X_999.html",
     )
     reextract.add_argument("--url", action="append", help="only this article (repeatable)")
-    reextract.set_defaults(handler=cmd_reextract, search=None, author=None, agency=None, until=None, layout=None)
+    reextract.set_defaults(
+        handler=cmd_reextract, search=None, author=None, agency=None, until=None, layout=None, site=None
+    )
 
     original = add(
         "original", parents=[connection],

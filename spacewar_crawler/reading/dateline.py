@@ -100,7 +100,10 @@ _FEED_DATE = re.compile(
 
 
 def parse_feed_date(text: str) -> datetime | None:
-    """An RSS date, tolerating upper-case months and zone abbreviations; None if unreadable."""
+    """An RSS date in its own zone, tolerating upper-case months and zone abbreviations; None if unreadable.
+
+    Its calendar date is the date the feed means ("Wed, 14 MAY 2025 09:30:00 AEST" is May 14, not the UTC May 13).
+    """
     match = _FEED_DATE.match(text.strip())
     if not match or match.group("month")[:3].lower() not in MONTHS:
         return None
@@ -121,6 +124,7 @@ def parse_feed_date(text: str) -> datetime | None:
             int(match.group("s") or 0),
             tzinfo=timezone(timedelta(hours=offset)),
         )
-        return local.astimezone(UTC)
-    except (ValueError, OverflowError):  # no such day, or a year the zone shift moves out of range (9999 -1200)
+        local.astimezone(UTC)  # a date the zone shift moves out of range (9999 -1200) is no date
+    except (ValueError, OverflowError):
         return None
+    return local

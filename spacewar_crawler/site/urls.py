@@ -10,26 +10,17 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 DEFAULT_BASE_URL = "https://www.spacewar.com/"
 
-# Space Media Network sites share one template; their articles appear in RELATED CONTENT.
-SMN_DOMAINS = (
-    "spacewar.com",
-    "spacedaily.com",
-    "terradaily.com",
-    "marsdaily.com",
-    "energy-daily.com",
-    "gpsdaily.com",
-    "spacemart.com",
-    "seeddaily.com",
-    "solardaily.com",
+# The Space Media Network's own list of its 24 sites (its advertising page, 2017; all .com), with the hosts seen
+# beside them: energy-daily.com (article URLs), spxdaily.com (the network's images). Their articles appear in
+# RELATED CONTENT and are kept in `related`; only the crawled site is ever fetched.
+NETWORK_SITES = (
+    "biofueldaily.com", "energydaily.com", "gpsdaily.com", "indodaily.com", "interndaily.com", "marsdaily.com",
+    "moondaily.com", "nanodaily.com", "nuclearpowerdaily.com", "oilgasdaily.com", "radardaily.com",
+    "robodaily.com", "russodaily.com", "saturndaily.com", "seeddaily.com", "sinodaily.com", "skynightly.com",
+    "solardaily.com", "space-travel.com", "spacedaily.com", "spacemart.com", "spacewar.com", "terradaily.com",
     "winddaily.com",
-    "sinodaily.com",
-    "moondaily.com",
-    "nanodaily.com",
-    "spacetravel.com",
-    "rocketdaily.com",
-    "satnews.com",
-    "spxdaily.com",
-)
+)  # fmt: skip
+SMN_DOMAINS = (*NETWORK_SITES, "energy-daily.com", "spxdaily.com")
 
 TRACKING_PARAMS = (
     "ref",

@@ -142,16 +142,19 @@ class SpacewarSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            entries = feed_entries(response.body, response.url)
+            feed = feed_entries(response.body, response.url)
         except MalformedFeed as exc:
             self._count(keys.FEEDS_MALFORMED)
             logger.warning("Malformed feed %s: %s", response.url, exc)
             return
         self._count(keys.FEEDS_READ)
-        for entry in entries:
+        if feed.recovered:
+            self._count(keys.FEEDS_RECOVERED)
+            logger.warning("Broken feed %s: read what it held up to the break", response.url)
+        for entry in feed.entries:
             if self.urls.is_article(entry.url):
                 if entry.published:
-                    self.feed_dates.setdefault(entry.url, entry.published.date().isoformat())
+                    self.feed_dates.setdefault(entry.url, entry.published.isoformat())
                 yield self._article_request(entry.url, None)
 
     def _listing_request(self, url: str, section: str | None, priority: int = 0, older: bool = False) -> scrapy.Request:
@@ -244,6 +247,7 @@ class SpacewarSpider(scrapy.Spider):
                 yield self._article_request(link.url, section)
 
     def _article_request(self, url: str, section: str | None) -> scrapy.Request:
+        self._count(keys.ARTICLE_LINKS)
         return scrapy.Request(
             url,
             callback=self.parse_article,
@@ -252,6 +256,21 @@ class SpacewarSpider(scrapy.Spider):
             meta={ARTICLE_META: True},
             dont_filter=True,  # CrawlState lets each article through once a run, and sees redirect loops
         )
+
+    def closed(self, reason: str) -> None:
+        """A full run that finds no article on a site whose archive has its articles has not worked, whatever
+        Scrapy's close reason says: the site's pages or URLs have changed (a move to new software)."""
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        found = stats.get(keys.ARTICLE_LINKS, 0) or stats.get(keys.LISTINGS_UNCHANGED, 0)
+        if reason == "finished" and not self.section_slug and not found and state and state.archived:
+            self._count(keys.NO_ARTICLES)
+            logger.error(
+                "Found no article on %s, whose archive holds %d of its articles: its pages or URLs have changed "
+                "(see the README on other sites and generations)",
+                self.urls.root,
+                len(state.archived),
+            )
 
     def on_error(self, failure: Failure) -> None:
         self._record_failure(failure)
