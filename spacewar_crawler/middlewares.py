@@ -14,11 +14,12 @@ import os
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request as ScrapyRequest
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -129,6 +130,7 @@ class CrawlState:
         self.own_connection = False
         self.skipped: set[str] = set()
         self.claimed: set[str] = set()
+        self.scheduled: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlState:
@@ -194,6 +196,17 @@ class CrawlState:
                 if self.embedded is not None:
                     self.embedded.stop()
 
+    def admit(self, request: Request) -> bool:
+        """Whether an article request the spider made is worth scheduling: not archived (unless refresh), not
+        scheduled already in this run. Most links point at such articles, so this is decided before the request
+        costs the scheduler anything; `process_request` decides again for requests restored from JOBDIR."""
+        url = request.url
+        if url in self.scheduled:
+            self._count(keys.GATE_DUPLICATE)
+            return False
+        self.scheduled.add(url)
+        return not self._archived(url)
+
     def process_request(self, request: Request) -> None:
         if not self.site.is_on_site(request.url):
             self._count(keys.OFFSITE)
@@ -206,15 +219,21 @@ class CrawlState:
             return
         if request.url in request.meta.get("redirect_urls", ()):
             raise RedirectLoop(f"redirect loop: {' -> '.join([*request.meta['redirect_urls'], request.url])}")
-        if request.url in self.archived and not self.refresh:
-            if request.url not in self.skipped:
-                self.skipped.add(request.url)
-                self._count(keys.ARTICLES_SKIPPED_ARCHIVED)
+        if self._archived(request.url):
             raise SkippedArticle(f"archived: {request.url}")
         if request.url in self.claimed:
             self._count(keys.GATE_DUPLICATE)
             raise SkippedArticle(f"duplicate: {request.url}")
         self.claimed.add(request.url)
+
+    def _archived(self, url: str) -> bool:
+        """An archived article this run does not fetch again (unless refresh), counted once."""
+        if url not in self.archived or self.refresh:
+            return False
+        if url not in self.skipped:
+            self.skipped.add(url)
+            self._count(keys.ARTICLES_SKIPPED_ARCHIVED)
+        return True
 
     def _add_validators(self, request: Request) -> None:
         validators = {} if self.refresh else self.validators.get(request.url, {})
@@ -279,6 +298,33 @@ def _inflated_size(body: bytes, window: int, limit: int) -> int:
     except zlib.error:
         return 0  # not what it says it is: Scrapy's own middleware decides
     return size
+
+
+class ScheduleOnce:
+    """Spider middleware: hands each article request the spider yields to `CrawlState.admit` before it is scheduled."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScheduleOnce:
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        for output in result:
+            if self._wanted(output):
+                yield output
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterable[Any]) -> AsyncIterator[Any]:
+        async for output in result:  # the start requests come this way
+            if self._wanted(output):
+                yield output
+
+    def _wanted(self, output: Any) -> bool:
+        if not isinstance(output, ScrapyRequest) or not output.meta.get(ARTICLE_META):
+            return True
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        return state is None or state.admit(output)
 
 
 class WarcMiddleware:

@@ -43,6 +43,10 @@ DOWNLOADER_MIDDLEWARES = {
     # After HttpCompressionMiddleware (590) has decoded the body, before RetryMiddleware (550).
     "spacewar_crawler.middlewares.WarcMiddleware": 580,
 }
+SPIDER_MIDDLEWARES = {
+    # Article requests the crawl state would refuse (archived, already scheduled) never reach the scheduler.
+    "spacewar_crawler.middlewares.ScheduleOnce": 950,
+}
 DUPEFILTER_CLASS = "spacewar_crawler.dupefilters.InRunDupeFilter"
 EXTENSIONS = {
     "spacewar_crawler.extensions.JobdirRecovery": 0,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,22 @@ def own_stand_in(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """Mounts a tmpfs of a given size under tmp_path (root only: skips elsewhere); all unmounted at teardown."""
+    mounted: list[Path] = []
+
+    def mount(name: str, size: str) -> Path:
+        disk = tmp_path / name
+        disk.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

@@ -426,26 +426,20 @@ def test_credentials_in_base_url_are_dropped_never_logged_or_stored(mirror, tmp_
     assert len(result.items) == 32
 
 
-@pytest.mark.skipif(not ON_STAND_IN, reason="puts its own spill directory on a tiny tmpfs")
-def test_storage_down_with_a_full_spill_disk_counts_what_is_lost_and_fails(mirror_copy, tmp_path, own_stand_in,
-                                                                           reliability):  # fmt: skip
-    disk = tmp_path / "spill"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        server = own_stand_in()
-        client = MongoClient(server.uri)
-        killer = after_documents(client.spacewar.articles, 3, server.kill)
-        result = run_crawl(mirror_copy.url, tmp_path, settings={
-            "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "MONGO_BATCH_SIZE": "3",
-            "MONGO_FLUSH_INTERVAL": "0.3", "MONGO_RETRY_SECONDS": "1", "MONGO_CONNECT_TIMEOUT": "0.5",
-            "MONGO_SPILL_DIR": str(disk)}, env={"MONGO_URI": server.uri})  # fmt: skip
-        killer.join()
-        spilled = sum(1 for f in disk.glob("*.jsonl") for line in f.read_text().splitlines() if _is_json(line))
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+@pytest.mark.skipif(not ON_STAND_IN, reason="kills its own nx-27017")
+def test_storage_down_with_a_full_spill_disk_counts_what_is_lost_and_fails(
+    mirror_copy, tmp_path, own_stand_in, reliability, tiny_disk
+):
+    disk = tiny_disk("spill", "16k")
+    server = own_stand_in()
+    client = MongoClient(server.uri)
+    killer = after_documents(client.spacewar.articles, 3, server.kill)
+    result = run_crawl(mirror_copy.url, tmp_path, settings={
+        "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "MONGO_BATCH_SIZE": "3",
+        "MONGO_FLUSH_INTERVAL": "0.3", "MONGO_RETRY_SECONDS": "1", "MONGO_CONNECT_TIMEOUT": "0.5",
+        "MONGO_SPILL_DIR": str(disk)}, env={"MONGO_URI": server.uri})  # fmt: skip
+    killer.join()
+    spilled = sum(1 for f in disk.glob("*.jsonl") for line in f.read_text().splitlines() if _is_json(line))
     server.start()
     stored = client.spacewar.articles.count_documents({})
     lost = result.stats["spacewar/storage/lost"]
@@ -463,18 +457,10 @@ def test_storage_down_with_a_full_spill_disk_counts_what_is_lost_and_fails(mirro
     )  # fmt: skip
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tiny tmpfs for WARC_DIR")
-def test_a_failing_warc_write_stores_the_article_flagged_and_fails_the_run(mirror_copy, tmp_path, mongo_uri, db_name,
-                                                                            reliability):  # fmt: skip
-    disk = tmp_path / "warc"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        result = crawl(mirror_copy, tmp_path, mongo_uri, db_name, WARC_DIR=str(disk))
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+def test_a_failing_warc_write_stores_the_article_flagged_and_fails_the_run(
+    mirror_copy, tmp_path, mongo_uri, db_name, reliability, tiny_disk
+):
+    result = crawl(mirror_copy, tmp_path, mongo_uri, db_name, WARC_DIR=str(tiny_disk("warc", "40k")))
     db = MongoClient(mongo_uri)[db_name]
     flagged = db.articles.count_documents({"warnings": "original_not_kept"})
     assert result.returncode == 1

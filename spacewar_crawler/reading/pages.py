@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -345,10 +344,9 @@ class ArticlePage(SitePage):
         that line gave, and where in it the rest begins."""
         # Each block's first letter or digit: only a block that starts like a candidate is read as a header line.
         starts = [(i, _initial(block.text)) for i, block in enumerate(self.blocks) if i not in self.nav_blocks]
-        candidates: list[str] = []
-        remaining = self._title_candidates()  # read lazily: the first candidate is nearly always the one
+        candidates = _Lazy(self._title_candidates())  # read as needed: the first candidate is nearly always it
         for linked in (False, True):  # a headline that is a link may be a sidebar's: only if nothing else prints it
-            for candidate in chain(list(candidates), (c for c in remaining if not candidates.append(c))):
+            for candidate in candidates:
                 key = comparable(candidate)
                 for i, initial in starts:
                     if not key or initial != key[0]:
@@ -362,8 +360,7 @@ class ArticlePage(SitePage):
                     rest = self._read_header_line(i, key, parts)
                     if rest and parts.headlines:
                         return candidate, i, parts, rest
-        first = candidates[0] if candidates else next(remaining, None)
-        return first, None, None, 0
+        return next(iter(candidates), None), None, None, 0
 
     @property
     def title(self) -> str | None:
@@ -756,6 +753,20 @@ def extract_article(
     except Exception as exc:  # any parser bug: recorded as this page's reject
         logger.exception("Could not parse %s", url)
         return Extraction(RejectedPage(url, PARSE_ERROR, f"{type(exc).__name__}: {str(exc)[:200]}"), None)
+
+
+class _Lazy:
+    """An iterator's items, read once as they are first wanted, then iterable again from the start."""
+
+    def __init__(self, items: Iterator[str]) -> None:
+        self._items = items
+        self._seen: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._seen
+        for item in self._items:
+            self._seen.append(item)
+            yield item
 
 
 def _path(url: str) -> str:
