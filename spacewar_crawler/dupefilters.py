@@ -15,7 +15,7 @@ class InRunDupeFilter(RFPDupeFilter):
 
     Scrapy persists seen fingerprints in JOBDIR, so after a hard kill the requests that were
     in flight count as seen and are never fetched. Here a resumed run revisits the home
-    and listing pages and finds them again; ArticleGate keeps articles from being fetched twice.
+    and listing pages and finds them again; CrawlState keeps articles from being fetched twice.
     """
 
     @classmethod

@@ -98,7 +98,7 @@ class JobdirRecovery:
     Scrapy writes `requests.queue/active.json` when a run closes; after SIGKILL (or a second
     Ctrl-C) it is missing and the queue files disagree with each other, so requests pushed
     onto them can be lost. Such a queue is renamed; the resumed run finds its work again
-    from the listing pages, and the archive and ArticleGate keep it from repeating any.
+    from the listing pages, and the archive and CrawlState keep it from repeating any.
     """
 
     @classmethod
