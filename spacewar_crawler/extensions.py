@@ -105,7 +105,7 @@ class JobdirRecovery:
     def from_crawler(cls, crawler: Crawler) -> JobdirRecovery:
         jobdir = job_dir(crawler.settings)
         if not jobdir:
-            raise NotConfigured("no JOBDIR")
+            raise NotConfigured  # without a message: Scrapy says nothing of it on every run without JOBDIR
         queue = Path(jobdir, "requests.queue")
         if queue.is_dir() and not (queue / "active.json").exists() and any(queue.iterdir()):
             aside = queue.with_name(f"requests.queue.unclean-{int(time.time())}")

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PREFIX = "spacewar/"
 PAGES_HOME = "spacewar/pages/home"
 PAGES_LISTING = "spacewar/pages/listing"
 PAGES_ARTICLE = "spacewar/pages/article"
@@ -25,10 +24,8 @@ PARSE_ERRORS = "spacewar/parse_errors"
 ARTICLE_LINKS = "spacewar/articles/linked"
 NO_ARTICLES = "spacewar/site/no_articles"
 GATE_DUPLICATE = "spacewar/gate/duplicate"
-GATE_ARCHIVED = "spacewar/gate/archived"
 STORAGE_SPILLED = "spacewar/storage/spilled"
 STORAGE_LOST = "spacewar/storage/lost"
-STORAGE_TOO_LARGE = "spacewar/storage/too_large"
 RUN_NOT_RECORDED = "spacewar/storage/run_not_recorded"
 WARC_FAILED = "spacewar/warc/failed"
 OFFSITE = "spacewar/offsite/refused"
