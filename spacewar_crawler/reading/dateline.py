@@ -25,6 +25,9 @@ _DATELINE_LEAD = re.compile(
     rf"^(?P<dateline>{_DATELINE})(?:\s+[-\u2013\u2014]+\s+|\s+(?=(?-i:[A-Z0-9])|[\"'\u201c\u2018]))(?P<rest>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+_YEAR = re.compile(r"\d{4}")
+# Far beyond the longest dateline the pattern reads (place 61, agency 32, date 20 characters, and the spaces).
+_MAX_DATELINE = 400
 _ISO_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
 
 
@@ -63,15 +66,21 @@ def _plausible_place(match: re.Match[str]) -> bool:
 
 def parse_dateline(line: str) -> Dateline | None:
     """A whole line that is a dateline: 'Place (Agency) Mon DD, YYYY' (agency optional)."""
-    match = _DATELINE_LINE.match(line.strip())
+    line = line.strip()
+    if not line[-4:].isdigit():  # the year ends every dateline: most lines are ruled out before the regex
+        return None
+    match = _DATELINE_LINE.match(line)
     if match is None or not _plausible_place(match):
         return None
-    return _from_match(match, line.strip())
+    return _from_match(match, line)
 
 
 def split_leading_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     """A paragraph that opens with a dateline ('Moscow (AFP) May 12, 2025 - Russia ...', '... 2026 Elon Musk')."""
-    match = _DATELINE_LEAD.match(paragraph.strip())
+    paragraph = paragraph.strip()
+    if not _YEAR.search(paragraph, 0, _MAX_DATELINE):  # most paragraphs: ruled out before the regex
+        return None
+    match = _DATELINE_LEAD.match(paragraph)
     if not match:
         return None
     dateline = match.group("dateline")

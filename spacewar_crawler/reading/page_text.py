@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -78,22 +79,20 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):  # a tuple: a page makes dozens, and a dataclass costs three times as much to make
     href: str
     text: str
     element: lxml_html.HtmlElement
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(NamedTuple):
     src: str
     element: lxml_html.HtmlElement
     position: int
     """Index of the first text block after the image."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     text: str
     """Normalized: single spaces, no zero-width characters."""
@@ -131,13 +130,15 @@ def _without_xml_incompatible(text: str) -> str:
     return text
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def parse_document(content: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
     text = decode_html(content, content_type)
     # lxml refuses str input that carries an XML encoding declaration.
-    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    if text.lstrip()[:5] == "<?xml":
+        text = _XML_DECLARATION.sub("", text, count=1)
     # lxml.etree's own HTML parser: plain elements, looked up in C. lxml.html's element classes cost a Python
     # call for every element the code touches, about a tenth of the time spent reading a page.
     try:
@@ -161,84 +162,76 @@ def subtree_elements(roots: list[lxml_html.HtmlElement]) -> set[lxml_html.HtmlEl
     return inside
 
 
-class _BlockBuilder:
-    """Collects text into blocks while walking a document once, in reading order."""
+def _read_blocks(body: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
+    """The hot loop of page reading: one pass over `body`, its state in locals.
 
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.images: list[Image] = []
-        self._parts: list[str] = []
-        self._element: lxml_html.HtmlElement | None = None
-        self._pending_links: list[Link] = []
-        self._links: list[Link] = []
+    lxml's HTML parser gives lower-case tag names; comments and processing instructions
+    have a non-str tag. Text is collected into the open block's parts; a block boundary
+    (a block tag's start or end, a <br>) closes the block, and a link counts for the
+    block in which text follows it.
+    """
+    blocks: list[Block] = []
+    images: list[Image] = []
+    parts: list[str] = []
+    opener: lxml_html.HtmlElement | None = None  # the element whose text opened the pending block
+    links: list[Link] = []
+    pending_links: list[Link] = []
 
-    def add_text(self, text: str, element: lxml_html.HtmlElement) -> None:
-        if self._element is None:
-            if not text.strip():
-                return
-            self._element = element
-        self._parts.append(text)
-        if self._pending_links and text.strip():
-            self._links.extend(self._pending_links)
-            self._pending_links = []
-
-    def add_image(self, src: str, element: lxml_html.HtmlElement) -> None:
-        has_text = any(p.strip() for p in self._parts)
-        self.images.append(Image(src, element, len(self.blocks) + (1 if has_text else 0)))
-
-    def flush(self) -> None:
-        raw = "".join(self._parts)
+    def flush() -> None:
+        nonlocal opener, links
+        raw = "".join(parts)
         if "-\n" in raw or "- \n" in raw:
             raw = _LINE_BREAK_HYPHEN.sub("-", raw)
         text = normalize_space(raw)
-        if text and self._element is not None:
-            parts = self._parts.copy() if len(self._parts) > 1 else []
-            self.blocks.append(Block(text, self._element, self._links, parts))
-            self._links = []
-        self._parts.clear()
-        self._element = None
+        if text and opener is not None:
+            blocks.append(Block(text, opener, links, parts.copy() if len(parts) > 1 else []))
+            links = []
+        parts.clear()
+        opener = None
 
-    def read(self, body: lxml_html.HtmlElement) -> None:
-        """The hot loop of page reading: one pass over `body`, names bound locally.
-
-        lxml's HTML parser gives lower-case tag names; comments and processing
-        instructions have a non-str tag. A block boundary with no text pending costs
-        one truth test, not a call.
-        """
-        parts, flush, add_text = self._parts, self.flush, self.add_text
-        walker = etree.iterwalk(body, events=("start", "end"))
-        skip = walker.skip_subtree
-        for event, el in walker:
-            tag = el.tag
-            if not isinstance(tag, str):
-                tag = ""
-            if event == "start":
-                if tag in SKIP_TAGS or not tag:
-                    skip()
-                    continue
-                if parts and (tag in BLOCK_TAGS or tag == "br"):
-                    flush()
-                if tag == "a":
-                    href = el.get("href")
-                    link_text = normalize_space(element_text(el)) if href else ""
-                    if link_text:
-                        self._pending_links.append(Link(href, link_text, el))
-                elif tag == "img":
-                    src = el.get("src")
-                    if src:
-                        self.add_image(src, el)
-                if el.text:
-                    add_text(el.text, el)
-            else:
-                if parts and tag in BLOCK_TAGS:
-                    flush()
-                tail = el.tail
-                if tail and el is not body:
-                    parent = el.getparent()
-                    if parent is not None:
-                        add_text(tail, parent)
-        if parts:
-            flush()
+    walker = etree.iterwalk(body, events=("start", "end"))
+    skip = walker.skip_subtree
+    for event, el in walker:
+        tag = el.tag
+        if event == "start":
+            if tag in SKIP_TAGS or not isinstance(tag, str):
+                skip()
+                continue
+            if parts and (tag in BLOCK_TAGS or tag == "br"):
+                flush()
+            if tag == "a":
+                href = el.get("href")
+                link_text = normalize_space(element_text(el)) if href else ""
+                if link_text:
+                    pending_links.append(Link(href, link_text, el))
+            elif tag == "img":
+                src = el.get("src")
+                if src:
+                    has_text = any(not p.isspace() for p in parts)
+                    images.append(Image(src, el, len(blocks) + (1 if has_text else 0)))
+            text, holder = el.text, el
+        else:
+            if parts and tag in BLOCK_TAGS:
+                flush()
+            text = el.tail
+            if not text or el is body:
+                continue
+            holder = el.getparent()
+            if holder is None:
+                continue
+        if not text:
+            continue
+        if opener is None:
+            if text.isspace():
+                continue
+            opener = holder
+        parts.append(text)
+        if pending_links and not text.isspace():
+            links.extend(pending_links)
+            pending_links = []
+    if parts:
+        flush()
+    return blocks, images
 
 
 def text_blocks(root: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
@@ -246,6 +239,4 @@ def text_blocks(root: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
     body = root.find("body")
     if body is None:
         body = root
-    builder = _BlockBuilder()
-    builder.read(body)
-    return builder.blocks, builder.images
+    return _read_blocks(body)

@@ -95,6 +95,16 @@ def _origin(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
 
 
+@lru_cache(maxsize=8192)
+def _canonical(scheme: str, netloc: str, url: str) -> str:
+    """`SiteUrls.canonical` for the site served at scheme://netloc; cached, as every page repeats its links."""
+    url = _cleaned(url)
+    if SiteUrls(f"{scheme}://{netloc}/").is_on_site(url):
+        parts = urlsplit(url)
+        url = urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+    return url
+
+
 def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
@@ -157,11 +167,7 @@ class SiteUrls:
 
     def canonical(self, url: str) -> str:
         """One spelling per page: no fragment or tracking query, sorted query, site's own host."""
-        url = _cleaned(url)
-        if self.is_on_site(url):
-            parts = urlsplit(url)
-            url = urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
-        return url
+        return _canonical(self.scheme, self.netloc, url)
 
     def is_article(self, url: str) -> bool:
         """An article of this site (the only kind the spider fetches as an article)."""
