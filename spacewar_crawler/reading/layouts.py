@@ -63,6 +63,19 @@ LAYOUTS = (
         ("td", "story", "h1"),
     ),
     Layout(
+        "wordpress-blocks",
+        "a WordPress block theme: h1.wp-block-post-title, div.wp-block-post-content (which also has WordPress's "
+        "entry-content class: before `wordpress`)",
+        (("div", "wp-block-post-content"),),
+        ("h1", "wp-block-post-title", None),
+    ),
+    Layout(
+        "wordpress",
+        "a WordPress theme (the network's sites from 2026): h1.entry-title, div.entry-content, JSON-LD NewsArticle",
+        (("div", "entry-content"),),
+        ("h1", "entry-title", None),
+    ),
+    Layout(
         "wire-div",
         "the wire-copy pages under /afp/: div.wire, headline in div.ttl, the dateline opening the first paragraph",
         (("div", "wire"),),

@@ -42,6 +42,7 @@ from spacewar_crawler.reading.header import (
     HeaderParts,
     comparable,
     is_label,
+    is_name_list,
     piece_bounds,
     read_header_line,
 )
@@ -68,6 +69,7 @@ from spacewar_crawler.reading.quality import (
     SHORT_BODY,
     UNKNOWN_LAYOUT,
 )
+from spacewar_crawler.reading.structured import StructuredArticle, calendar_date, structured_article
 from spacewar_crawler.site.urls import SiteUrls, may_be_article, slugify
 
 logger = logging.getLogger(__name__)
@@ -84,7 +86,22 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
 # Elements that can mark navigation, ads or captions; compiled once (root.xpath() compiles on every call).
 _MARKED = etree.XPath("//nav | //aside | //figcaption | //*[@class or @id]")
+_POST_ARTICLE = etree.XPath("//article[contains(concat(' ', @class, ' '), ' type-post ')]")
+_PAGE_CONTENT = etree.XPath("boolean(.//main | .//article | .//h1)")
+# WordPress's byline and category markup, where the text prints neither (core themes print no structured data).
+_BYLINE_MARK = re.compile(r"(?:^|\s)(?:wp-block-post-author-name|author vcard|byline-author|entry-author)(?:$|\s)")
+_CATEGORY_MARK = re.compile(r"(?:^|\s)(?:taxonomy-category|cat-links)(?:$|\s)")
+_ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 _MAX_HEADER_BLOCKS = 8
+# A link printed as a headline has at least this many words ("About us", "Contact" have fewer).
+_HEADLINE_WORDS = 4
+# Paths that are no article page: files, feeds, WordPress's own routes.
+_NOT_A_PAGE = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|svg|pdf|xml|rss|json|js|css|zip|mp[34])$|^/(?:wp-|feed/|tag/|author/|category/)", re.I
+)
+_CONTENT_MARK = re.compile(
+    r"(?:^|\s)(?:entry-content|post-content|wp-block-post-content|article-content|article-body|td-post-content)(?:$|\s)"
+)
 _MIN_NAV_LINKS = 4
 _MAX_NAV_LINKS = 60
 _MAX_CAPTION_BOX = 12
@@ -97,6 +114,10 @@ class LinkedArticle:
     title: str
     label: str | None = None
     """The group label printed above the link (a section name), if any."""
+    known: bool = True
+    """Its URL follows a known article rule; False: an on-site link in an article's place (a headline list,
+    RELATED CONTENT) whose URL follows none (a short link, /go/N): an article only if the page it leads to reads
+    as one."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +185,11 @@ class SitePage:
     @cached_property
     def nav_blocks(self) -> frozenset[int]:
         """Indexes of the blocks inside the navigation bar."""
-        bars = [el for el in self._marked_elements if el.tag == "nav" or _NAV_MARK.search(_classes(el))]
+        bars = [
+            el
+            for el in self._marked_elements
+            if (el.tag == "nav" or _NAV_MARK.search(_classes(el))) and not _holds_page(el)
+        ]
         if not bars and (unmarked := self._unmarked_nav_bar()) is not None:
             bars = [unmarked]
         inside = subtree_elements(bars)
@@ -218,7 +243,8 @@ class SitePage:
     def article_links(
         self, start: int = 0, end: int | None = None, skip: set[lxml_html.HtmlElement] | None = None
     ) -> list[LinkedArticle]:
-        """Network article links in blocks[start:end] (but not in `skip`), once each, with the label above them."""
+        """Article links in blocks[start:end] (but not in `skip`), once each, with the label above them: network
+        articles by their URLs, and on-site links of unknown shape that read as headlines (`known=False`)."""
         seen: dict[str, LinkedArticle] = {}
         label: str | None = None
         for block in self.blocks[start:end]:
@@ -228,15 +254,24 @@ class SitePage:
                 label = block.text
                 continue
             for link in block.links:
-                if not may_be_article(link.href):
+                shaped = may_be_article(link.href)
+                if not shaped and link.text.count(" ") < _HEADLINE_WORDS - 1:
                     continue  # most links of a page: ruled out before resolving them
                 url = self.absolute(link.href)
-                if url is None or url in seen or not self.urls.is_network_article(url):
+                if url is None or url in seen or _READ_MORE.match(link.text):
                     continue
-                if _READ_MORE.match(link.text):
-                    continue
-                seen[url] = LinkedArticle(url, link.text, label)
+                if shaped and self.urls.is_network_article(url):
+                    seen[url] = LinkedArticle(url, link.text, label)
+                elif self._may_be_unknown_article(url, link.text):
+                    seen[url] = LinkedArticle(url, link.text, label, known=False)
         return list(seen.values())
+
+    def _may_be_unknown_article(self, url: str, text: str) -> bool:
+        """An on-site link that is no page of a known kind, printed as a headline (several words)."""
+        if len(text.split()) < _HEADLINE_WORDS or not self.urls.is_on_site(url) or self.urls.is_listing_candidate(url):
+            return False
+        path = urlsplit(url).path
+        return path not in ("", "/") and not _NOT_A_PAGE.search(path) and not self.urls.is_network_article(url)
 
     def header_date(self) -> date | None:
         for block in self.blocks[:20]:
@@ -265,6 +300,8 @@ class CrawlHints:
     """The section of the listing or RELATED CONTENT group that linked to the page."""
     published: str | None = None
     """A date from a feed item (ISO)."""
+    aliases: tuple[str, ...] = ()
+    """Other URLs of the page: those that redirected to it (canonical form)."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +349,47 @@ class ArticlePage(SitePage):
     def layout(self) -> Layout | None:
         return detect_layout(self._marked_elements)
 
+    @cached_property
+    def _structured(self) -> StructuredArticle | None:
+        return structured_article(self.root)
+
+    @cached_property
+    def _content(self) -> set[lxml_html.HtmlElement] | None:
+        """The elements of the entry's own content (WordPress's div.entry-content, itemprop=articleBody), when the
+        page marks it: the body is read there only, not in the comments, widgets and post navigation around it."""
+        if self.layout is not None and not self.layout.name.startswith("wordpress"):
+            return None  # the classic templates mark no entry content: their body is bounded by what it prints
+        marked = [el for el in self._marked_elements if _CONTENT_MARK.search(_classes(el))]
+        marked += _ARTICLE_BODY(self.root) if not marked else []
+        if marked:
+            return subtree_elements(marked[:1])
+        if self.layout is not None or self.title_index is None:
+            return None
+        # No class says where the entry is (a redesign, a theme of its own): the <article> that prints the
+        # headline, without its own <header> and <footer> (the entry's meta, categories, share buttons).
+        article = next((a for a in self.blocks[self.title_index].element.iterancestors("article")), None)
+        if article is None:
+            return None
+        inside = subtree_elements([article])
+        return inside - subtree_elements([el for el in article.iter("header", "footer") if el is not article])
+
+    @property
+    def is_wordpress_page(self) -> bool:
+        """A WordPress page that is no post (About, Contact): it has content and a title, and is no article."""
+        if self.layout is None or not self.layout.name.startswith("wordpress"):
+            return False
+        if self._structured is not None or self.meta("og:type") == "article" or self.meta("article:published_time"):
+            return False
+        body = self.root.find("body")
+        classes = set((body.get("class") or "").split()) if body is not None else set()
+        return not classes & {"single-post", "single"} and not _POST_ARTICLE(self.root)
+
+    @property
+    def modified(self) -> str | None:
+        """When the site says the article last changed (ISO 8601, as printed): structured data, then meta."""
+        structured = self._structured.modified if self._structured else None
+        return structured or self.meta("article:modified_time", "og:updated_time", "dateModified")
+
     def _title_candidates(self) -> Iterator[str]:
         """Headline texts, most trusted first: the layout's headline, h1, then meta and <title>; each once."""
         seen: set[str] = set()
@@ -323,6 +401,8 @@ class ArticlePage(SitePage):
     def _title_texts(self) -> Iterator[str]:
         if self.layout is not None:
             yield from (normalize_space(text) for text in self.layout.headline_texts(self._marked_elements))
+        if self._structured is not None and self._structured.headline:
+            yield self._structured.headline
         site_name = (self.meta("og:site_name") or "").casefold()
         for h1 in self.root.iter("h1"):
             text = normalize_space(element_text(h1))
@@ -335,11 +415,23 @@ class ArticlePage(SitePage):
             yield self._strip_site_name(normalize_space(element_text(title_el)))
 
     def _strip_site_name(self, title: str) -> str:
-        """'SpaceWar.com | Title' or 'Title - SpaceWar.com' -> 'Title'."""
-        site_name = (self.meta("og:site_name") or "").casefold()
+        """'SpaceWar.com | Title' or 'Title - SpaceDaily' -> 'Title'."""
         parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
-        kept = [p for p in parts if not _SITE_NAME.match(p) and p.casefold() != site_name]
+        kept = [p for p in parts if not _SITE_NAME.match(p) and p.casefold() not in self._site_names]
         return " - ".join(kept) if kept else title
+
+    @cached_property
+    def _site_names(self) -> frozenset[str]:
+        """What the site calls itself (case-folded): og:site_name, and the text of a link to its home page (by its
+        URL, or by rel=home as WordPress themes mark the site title)."""
+        names = {(self.meta("og:site_name") or "").casefold()}
+        for link in self.root.iter("a"):
+            href = link.get("href")
+            if href and ("home" in _rel(link) or (self.absolute(href) or "").rstrip("/") == self.urls.root.rstrip("/")):
+                text = normalize_space(element_text(link))
+                if 0 < len(text) <= 40:
+                    names.add(text.casefold())
+        return frozenset(names - {""})
 
     @cached_property
     def _located_title(self) -> tuple[str | None, int | None, HeaderParts | None, int]:
@@ -384,7 +476,14 @@ class ArticlePage(SitePage):
             if rest < len(self.blocks[start].text):
                 return Header(parts, start, start, self.blocks[start].text[rest:])
             index += 1
-        while index < len(self.blocks) and index < start + _MAX_HEADER_BLOCKS:
+        limit = start + _MAX_HEADER_BLOCKS
+        content = self._content
+        if content is not None and start < len(self.blocks) and self.blocks[start].element not in content:
+            # The entry's meta line ("Posted on ... by ...") sits between headline and content: the byline and
+            # dateline the network prints are at the top of the content.
+            first = next((i for i in range(index, len(self.blocks)) if self.blocks[i].element in content), index)
+            index, limit = first, limit + first - index
+        while index < len(self.blocks) and index < limit:
             block = self.blocks[index]
             if self._outside_text(index) or (len(block.text) < 100 and is_boilerplate(block.text)):
                 index += 1
@@ -422,6 +521,12 @@ class ArticlePage(SitePage):
         author = self.header.parts.author
         if author:
             return author
+        if self._structured is not None and self._structured.author:
+            return self._structured.author
+        linked = (normalize_space(element_text(a)) for a in self.root.iter("a") if "author" in _rel(a))
+        for marked in (self._marked_text(_BYLINE_MARK), next(linked, None)):
+            if marked and is_name_list(marked):
+                return marked
         meta = self.meta("author", "article:author")
         site_name = (self.meta("og:site_name") or "").casefold()
         if meta and not _SITE_NAME.match(meta) and meta.casefold() != site_name and not meta.startswith("http"):
@@ -437,7 +542,8 @@ class ArticlePage(SitePage):
         """The page's own date when the dateline gives none: a meta tag, else the 'date YYYY-MM-DD' header."""
         meta = self.meta("article:published_time", "datePublished", "date", "dc.date", "pubdate")
         meta_date = parse_iso_date(meta) if meta else None
-        return meta_date or self.header_date()
+        structured = calendar_date(self._structured.published) if self._structured else None
+        return meta_date or structured or self.header_date()
 
     @property
     def published(self) -> date | None:
@@ -483,6 +589,8 @@ class ArticlePage(SitePage):
             block = self.blocks[i]
             if i in self.nav_blocks or _link_only(block) or block.element in self._excluded_elements:
                 continue
+            if self._content is not None and block.element not in self._content:
+                continue
             text = header.lead_rest if (i == header.body_start and header.lead_rest is not None) else block.text
             text = self._without_captions(text)
             if text and not (len(paragraphs) < 3 and _is_header_text(text, key)):
@@ -505,7 +613,9 @@ class ArticlePage(SitePage):
         """No dateline and several article links in what would be the body: a listing page."""
         if self.dateline is not None:
             return False
-        return len(self.article_links(self.header.body_start, self._end_index)) >= 3
+        content = self._content
+        outside = {b.element for b in self.blocks if b.element not in content} if content is not None else None
+        return sum(link.known for link in self.article_links(self.header.body_start, self._end_index, outside)) >= 3
 
     @cached_property
     def _story_images(self) -> list[tuple[Image, str | None]]:
@@ -601,6 +711,8 @@ class ArticlePage(SitePage):
             return []
         found: list[LinkedArticle] = []
         for block in self.blocks[self._related_links_index + 1 :]:
+            if self._content is not None and block.element not in self._content:
+                break  # the post navigation and widgets after the entry are no part of it
             link_text = " ".join(link.text for link in block.links)
             if not block.links or normalize_space(link_text) != block.text or is_boilerplate(block.text):
                 break
@@ -611,9 +723,9 @@ class ArticlePage(SitePage):
         return found
 
     @cached_property
-    def related(self) -> list[LinkedArticle]:
-        """Article links of the RELATED CONTENT block, in page order, with their labels; the block ends where its
-        own element ends, or at the boilerplate after it (a sidebar further down is not part of it)."""
+    def _related_block(self) -> list[LinkedArticle]:
+        """The links of the RELATED CONTENT block, in page order, with their labels; the block ends where its own
+        element ends, or at the boilerplate after it (a sidebar further down is not part of it)."""
         for i in range(self.header.body_start, len(self.blocks)):
             heading = self.blocks[i]
             if heading.text.casefold() != "related content":
@@ -629,6 +741,16 @@ class ArticlePage(SitePage):
             links = self.article_links(i + 1, end, skip=self._excluded_elements)
             return [link for link in links if link.url != self.canonical_url]
         return []
+
+    @property
+    def related(self) -> list[LinkedArticle]:
+        """Article links of the RELATED CONTENT block, in page order, with their labels."""
+        return [link for link in self._related_block if link.known]
+
+    @property
+    def unknown_related(self) -> list[LinkedArticle]:
+        """On-site links of RELATED CONTENT whose URLs follow no known article rule: followed once, to see."""
+        return [link for link in self._related_block if not link.known]
 
     @cached_property
     def canonical_url(self) -> str:
@@ -662,13 +784,37 @@ class ArticlePage(SitePage):
                     break
         if label is not None:
             return self.section_name(label)
-        meta = self.meta("article:section", "section")
+        meta = self.meta("article:section", "section") or (self._structured.section if self._structured else None)
         if meta:
             return self.section_name(meta)
+        category = self._category_link()
+        if category:
+            return category
         for link in self.related_links:
             name = self.section_of_listing(link.url)
             if name:
                 return name
+        return None
+
+    def _category_link(self) -> str | None:
+        """The first category a WordPress post is filed under (`<a rel="category tag">`, a block theme's
+        `.taxonomy-category` terms), as printed."""
+        for el in self.root.iter("a"):
+            if "category" in _rel(el):
+                name = normalize_space(element_text(el))
+                if name:
+                    return self.section_name(name)
+        terms = self._marked_text(_CATEGORY_MARK, first_link=True)
+        return self.section_name(terms) if terms else None
+
+    def _marked_text(self, mark: re.Pattern[str], first_link: bool = False) -> str | None:
+        """The text of the first element whose class matches `mark` (or of its first link)."""
+        for el in self._marked_elements:
+            if mark.search(el.get("class") or ""):
+                target = el.find(".//a") if first_link else el
+                text = normalize_space(element_text(target)) if target is not None else ""
+                if text:
+                    return text
         return None
 
     def warnings(self, item: ArticleItem) -> list[str]:
@@ -700,6 +846,8 @@ class ArticlePage(SitePage):
     def to_item(self, hints: CrawlHints | None = None) -> ArticleItem | RejectedPage:
         """The finished, cleaned article, or the reason the page is none."""
         hints = hints or CrawlHints()
+        if self.is_wordpress_page:
+            return RejectedPage(self.url, NOT_AN_ARTICLE, "a WordPress page, not a post")
         if self.looks_like_listing:
             return RejectedPage(self.url, NOT_AN_ARTICLE, "the page lists articles")
         title, body = self.title, self.body
@@ -726,6 +874,8 @@ class ArticlePage(SitePage):
             related_links=[{"url": r.url, "title": r.title} for r in self.related_links],
             content_hash=content_hash(title, body),
             layout=self.layout.name if self.layout else UNKNOWN_LAYOUT,
+            modified=self.modified,
+            aliases=sorted(set(hints.aliases) - {self.canonical_url}),
         )
         item.warnings = self.warnings(item)
         return item
@@ -794,6 +944,16 @@ def _is_header_text(text: str, headline_key: str) -> bool:
     return bool((headline_key and comparable(text) == headline_key) or BYLINE.match(text) or parse_dateline(text))
 
 
+def _rel(link: lxml_html.HtmlElement) -> list[str]:
+    return (link.get("rel") or "").lower().split()
+
+
+def _holds_page(element: lxml_html.HtmlElement) -> bool:
+    """A "navigation" class on the page itself (WordPress themes' body.has-main-navigation), not a bar: it holds
+    the page's main content or its headline."""
+    return element.tag in ("html", "body") or _PAGE_CONTENT(element)
+
+
 def _enclosing(element: lxml_html.HtmlElement, own_length: int) -> lxml_html.HtmlElement:
     """The nearest ancestor that holds more than the heading itself: the block a heading belongs to."""
     for ancestor in element.iterancestors():
@@ -823,27 +983,36 @@ class ListingPage(SitePage):
     @cached_property
     def articles(self) -> list[LinkedArticle]:
         content = [i for i in range(len(self.blocks)) if i not in self.nav_blocks]
-        return self.article_links(content[0] if content else 0)
+        return self.article_links(content[0] if content else 0, skip=self._page_footer)
+
+    @cached_property
+    def _page_footer(self) -> set[lxml_html.HtmlElement]:
+        """The page's own footer (a <footer> outside any <article>: privacy policy, imprint), whose links are no
+        headlines."""
+        footers = [el for el in self.root.iter("footer") if next(el.iterancestors("article"), None) is None]
+        return subtree_elements(footers)
 
     @cached_property
     def older_pages(self) -> list[str]:
         """Links to older listing pages of the same section ('Older Superpowers News')."""
         pages: dict[str, None] = {}  # in page order, each once, in linear time
         for i, block in enumerate(self.blocks):
-            if i in self.nav_blocks:
-                continue
             for link in block.links:
+                # A pager may be a <nav> of its own (WordPress's "navigation pagination"): there only its "next" link.
+                pager = link.element.get("rel") in ("next", "prev") or "next" in (link.element.get("class") or "")
+                if i in self.nav_blocks and not pager:
+                    continue
                 url = self.absolute(link.href)
                 if (
                     url
                     and url not in pages
                     and url != self.urls.canonical(self.url)
                     and self.urls.is_listing_candidate(url)
-                    and (_OLDER_LINK.search(link.text) or link.element.get("rel") in ("next", "prev"))
+                    and (_OLDER_LINK.search(link.text) or pager)
                 ):
                     pages[url] = None
         return list(pages)
 
     @property
     def is_listing(self) -> bool:
-        return bool(self.articles)
+        return any(link.known for link in self.articles)
