@@ -29,12 +29,13 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from spacewar_crawler import stats as keys
+from spacewar_crawler.archive.articles import parse_time
 from spacewar_crawler.archive.embedded import EmbeddedMongo
 from spacewar_crawler.archive.errors import ArchiveUnavailable
 from spacewar_crawler.archive.mongo import ArchiveConfig, MongoArchive, connect_archive
 from spacewar_crawler.archive.warc import WarcArchive
 from spacewar_crawler.pipelines import MongoArchivePipeline
-from spacewar_crawler.site.urls import SiteUrls
+from spacewar_crawler.site.urls import CLASSIC, WORDPRESS, SiteUrls, is_classic_article
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -47,6 +48,9 @@ logger = logging.getLogger(__name__)
 ARTICLE_META = "spacewar_article"
 LISTING_META = "spacewar_listing"
 LOCATION_META = "warc_location"
+CHANGED_META = "spacewar_changed_at"
+"""On an article request: when the site says the article last changed (a sitemap's lastmod, the REST API's
+`modified`), ISO 8601. An archived article is fetched again only if that is later than what the archive has."""
 
 
 class SkippedArticle(IgnoreRequest):
@@ -80,6 +84,11 @@ class RobotsTxtObeyed(RobotsTxtMiddleware):
             pending.addBoth(_pass_on, mine)
             return await maybe_deferred_to_future(mine)
         return await super().robot_parser(request)
+
+
+def _own_canonical(url: str) -> str:
+    """A URL's canonical form on its own host (a site that moved to its bare host keeps it), as items have it."""
+    return SiteUrls(url).canonical(url)
 
 
 def _pass_on(result: Any, waiter: Deferred[Any]) -> Any:
@@ -119,16 +128,31 @@ class CrawlState:
         self.config = config
         self.refresh = settings.getbool("SPACEWAR_REFRESH")
         self.retry_failed_runs = settings.getint("SPACEWAR_RETRY_FAILED_RUNS")
-        self.site = SiteUrls(settings.get("SPACEWAR_BASE_URL"))
+        # Either generation's article URLs: the retries and links it hands the spider predate the run's look at the
+        # home page (a WordPress site's rules accept the classic URLs too: they redirect).
+        self.site = SiteUrls(settings.get("SPACEWAR_BASE_URL"), WORDPRESS)
         self.archive: MongoArchive | None = None
         self.archived: frozenset[str] = frozenset()
+        self.changed_at: dict[str, datetime] = {}
+        self.documents: frozenset[str] = frozenset()
+        self.generation = CLASSIC
+        """The site's generation, as the spider found it on the home page (`note_generation`)."""
+        self.detected: str | None = None
+        self.root = self.site.root
+        self.last_seen: dict[str, Any] | None = None
+        """The archive's record of the site: the generation it showed when last crawled."""
+        self.aliases: dict[str, str] = {}
+        """Old URLs seen redirecting to an article's URL in this run (old -> new), saved when the run closes."""
         self.validators: dict[str, dict[str, str | None]] = {}
         self.seen_validators: dict[str, dict[str, str | None]] = {}
         self.retry_urls: list[str] = []
+        self.not_articles: frozenset[str] = frozenset()
+        """URLs an earlier run fetched and found to be no article: not asked for again (unless refresh)."""
         self.linked_urls: list[str] = []
         self.embedded: EmbeddedMongo | None = None
         self.own_connection = False
         self.skipped: set[str] = set()
+        self.modified: set[str] = set()
         self.claimed: set[str] = set()
         self.scheduled: set[str] = set()
 
@@ -162,7 +186,9 @@ class CrawlState:
         except ArchiveUnavailable as exc:
             logger.error("Could not load the crawl's state: %s", exc)
             return
-        (self.archived, linked), self.validators, failures, rejected = loaded
+        archived_site, self.validators, failures, rejected, self.not_articles, self.last_seen = loaded
+        self.archived, self.changed_at, linked = archived_site.urls, archived_site.changed_at, archived_site.linked
+        self.documents = archived_site.documents
         if not self.crawler.settings.get("SPACEWAR_SECTION"):
             # A section run keeps to its listings: retries are the full runs' work.
             self.retry_urls = articles_to_retry(failures, self.archived, self.site.is_article, self.retry_failed_runs)
@@ -172,11 +198,24 @@ class CrawlState:
 
     def _load(self, archive: MongoArchive) -> tuple[Any, ...]:
         return (
-            archive.articles.archived_urls(self.site.host),
+            archive.articles.archived_site(self.site.host),
             archive.listings.validators(),
             archive.rejects.fetch_failures(),
             archive.rejects.rejected_urls(),
+            archive.rejects.not_article_urls(),
+            archive.sites.last_seen(self.site.host),
         )
+
+    def note_generation(self, generation: str, root: str) -> None:
+        """The generation the site's home page showed in this run; a change since the last run is said."""
+        self.generation, self.detected, self.root = generation, generation, root
+        last = self.last_seen or {}
+        if last.get("generation") and last["generation"] != generation:
+            logger.warning(
+                "%s served the %s generation when last crawled (%s) and serves %s now: its URLs have changed; "
+                "archived articles found at their new URLs are kept as one (see the README on moved URLs)",
+                root, last["generation"], f"{last.get('seen_at'):%Y-%m-%d}" if last.get("seen_at") else "?", generation,
+            )  # fmt: skip
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Saves the listing validators after a complete run: what a 304 then hides is stored, or is a fetch
@@ -185,6 +224,16 @@ class CrawlState:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         complete = reason == "finished" and not any(stats.get(key) for key in keys.FAILED)
+        try:
+            if self.aliases:  # facts about the site whatever the run's end: kept even from an incomplete run
+                self.archive.articles.add_aliases(self.aliases)
+        except Exception as exc:  # the next run that meets the redirect records it again
+            logger.error("Could not save %d old URLs of moved articles: %s", len(self.aliases), exc)
+        try:
+            if self.detected:
+                self.archive.sites.seen(self.site.host, self.root, self.detected)
+        except Exception as exc:  # the next run tells the generation again
+            logger.error("Could not record the site's generation: %s", exc)
         try:
             if complete:
                 self.archive.listings.save(self.seen_validators)
@@ -204,8 +253,23 @@ class CrawlState:
         if url in self.scheduled:
             self._count(keys.GATE_DUPLICATE)
             return False
+        if url in self.not_articles and not self.refresh:
+            if url not in self.skipped:
+                self.skipped.add(url)
+                self._count(keys.SKIPPED_NOT_ARTICLE)
+            return False
+        if self._archived(url, request.meta.get(CHANGED_META)):
+            return False  # not marked: a later link may come with the news that it changed (a sitemap's lastmod)
         self.scheduled.add(url)
-        return not self._archived(url)
+        return True
+
+    def wanted(self, url: str, changed: str | None) -> bool:
+        """Whether an article request for `url` would be scheduled (nothing counted, nothing marked)."""
+        if url in self.scheduled or (url in self.not_articles and not self.refresh):
+            return False
+        if url not in self.archived or self.refresh or self._to_check_for_move(url):
+            return True
+        return self._changed_since_archived(url, changed)
 
     def process_request(self, request: Request) -> None:
         if not self.site.is_on_site(request.url):
@@ -219,21 +283,51 @@ class CrawlState:
             return
         if request.url in request.meta.get("redirect_urls", ()):
             raise RedirectLoop(f"redirect loop: {' -> '.join([*request.meta['redirect_urls'], request.url])}")
-        if self._archived(request.url):
+        self._note_aliases(request)
+        if self._archived(request.url, request.meta.get(CHANGED_META)):
             raise SkippedArticle(f"archived: {request.url}")
         if request.url in self.claimed:
             self._count(keys.GATE_DUPLICATE)
             raise SkippedArticle(f"duplicate: {request.url}")
         self.claimed.add(request.url)
 
-    def _archived(self, url: str) -> bool:
-        """An archived article this run does not fetch again (unless refresh), counted once."""
+    def _note_aliases(self, request: Request) -> None:
+        """The on-site URLs that redirected to this article request's URL: its old URLs."""
+        new = _own_canonical(request.url)
+        for old in request.meta.get("redirect_urls", ()):
+            old = _own_canonical(old)
+            if old != new and self.site.is_on_site(old) and self.aliases.get(old) != new:
+                self.aliases[old] = new
+                self._count(keys.ALIASES)
+
+    def _archived(self, url: str, changed: str | None = None) -> bool:
+        """An archived article this run does not fetch again (unless refresh, or the site says it changed since
+        the archive's copy), counted once."""
         if url not in self.archived or self.refresh:
+            return False
+        if self._to_check_for_move(url):
+            if url not in self.skipped:
+                self.skipped.add(url)
+                self._count(keys.MOVE_CHECKS)
+            return False
+        if self._changed_since_archived(url, changed):
+            if url not in self.modified:
+                self.modified.add(url)
+                self._count(keys.ARTICLES_MODIFIED)
             return False
         if url not in self.skipped:
             self.skipped.add(url)
             self._count(keys.ARTICLES_SKIPPED_ARCHIVED)
         return True
+
+    def _to_check_for_move(self, url: str) -> bool:
+        """An article archived under a classic URL of a site that now serves WordPress: asked for once more, so
+        that its redirect to the new URL is seen and the two are kept as one."""
+        return self.generation == WORDPRESS and url in self.documents and is_classic_article(url)
+
+    def _changed_since_archived(self, url: str, changed: str | None) -> bool:
+        known, said = self.changed_at.get(url), parse_time(changed)
+        return said is not None and (known is None or said > known)
 
     def _add_validators(self, request: Request) -> None:
         validators = {} if self.refresh else self.validators.get(request.url, {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -177,3 +178,54 @@ def test_unreachable_server_raises_a_clear_error_with_the_password_masked():
 )
 def test_mask_uri_hides_the_password(uri, masked):
     assert mask_uri(uri) == masked
+
+
+OLD = "https://www.spacedaily.com/reports/Solar_records_refine_forecasts_999.html"
+NEW = "https://spacedaily.com/century-old-solar-records-refine-future-cycle-forecasts-999/"
+
+
+def moved(url, **extra):
+    return article(url, title="Century-old solar records refine future cycle forecasts", site=urlsplit(url).hostname,
+                   **extra)  # fmt: skip
+
+
+def test_an_old_url_seen_redirecting_becomes_an_alias_and_its_document_is_merged(archive):
+    archive.articles.upsert_batch([moved(OLD, body="The classic text.")])
+    first_seen = archive.articles.article(OLD)["first_seen"]
+    result = archive.articles.upsert_batch([moved(NEW, body="The WordPress text.", aliases=[OLD])])
+    assert (result.new, result.changed, result.refreshed) == (0, 1, 0)
+    docs = list(archive.articles.collection.find())
+    assert [(d["_id"], d["aliases"], d["first_seen"]) for d in docs] == [(NEW, [OLD], first_seen)]
+    assert [r["body"] for r in archive.articles.revisions.find({"url": NEW})] == ["The classic text."]
+    assert archive.articles.article(OLD)["_id"] == NEW
+    assert archive.articles.resolve(OLD) == NEW
+
+
+def test_a_redirect_seen_before_or_after_the_new_url_is_stored_ends_in_its_aliases(archive):
+    assert archive.articles.add_aliases({OLD: NEW}) == 1  # the new URL is not archived yet: the record waits
+    archive.articles.upsert_batch([moved(NEW)])
+    assert archive.articles.article(NEW)["aliases"] == [OLD]
+    other = "https://spacedaily.com/go/7"
+    archive.articles.add_aliases({other: NEW})
+    assert archive.articles.article(NEW)["aliases"] == [other, OLD]
+    assert archive.articles.collection.count_documents({}) == 1
+
+
+def test_an_article_at_a_new_url_with_the_headline_and_day_of_a_classic_one_is_that_article(archive):
+    """The site moved and nothing linked the old URL this run: the same headline on the same day of the same site."""
+    archive.articles.upsert_batch([moved(OLD)])
+    result = archive.articles.upsert_batch([moved(NEW)])
+    assert (result.new, result.refreshed) == (0, 1)
+    assert [d["_id"] for d in archive.articles.collection.find()] == [NEW]
+    assert archive.articles.article(NEW)["aliases"] == [OLD]
+    # Another day, or another site, is another article.
+    archive.articles.upsert_batch([moved("https://www.terradaily.com/reports/Solar_records_999.html")])
+    archive.articles.upsert_batch([moved("https://spacedaily.com/solar-records-again/", published="2025-05-16")])
+    assert archive.articles.collection.count_documents({}) == 3
+
+
+def test_the_archived_site_covers_both_hosts_and_the_aliases(archive):
+    archive.articles.upsert_batch([moved(NEW, aliases=[OLD], modified="2026-02-03T11:40:00+10:00")])
+    site = archive.articles.archived_site("www.spacedaily.com")
+    assert (site.urls, site.documents) == ({NEW, OLD}, {NEW})
+    assert site.changed_at == {NEW: datetime(2026, 2, 3, 1, 40, tzinfo=UTC)}

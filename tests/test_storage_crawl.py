@@ -22,6 +22,7 @@ INTERFACE_FIELDS = {
 }  # fmt: skip
 WARC_FIELDS = {"warc_file", "warc_offset"}
 QUALITY_FIELDS = {"layout", "warnings"}
+NETWORK_FIELDS = {"modified", "aliases"}
 TRACKING_FIELDS = {"first_seen", "last_seen", "last_changed"}
 EDITED = "reports/Russia_tests_upgraded_Yars_missile_999.html"
 
@@ -46,8 +47,10 @@ def test_crawl_stores_exactly_one_document_per_article_with_bson_dates(mirror, t
     docs = list(database(mongo_uri, db_name).articles.find({}))
     assert sorted(d["url"] for d in docs) == sorted(expected_articles(mirror.url))
     for doc in docs:
-        assert set(doc) == INTERFACE_FIELDS | WARC_FIELDS | QUALITY_FIELDS | TRACKING_FIELDS | {"_id"}
+        assert set(doc) == INTERFACE_FIELDS | WARC_FIELDS | QUALITY_FIELDS | NETWORK_FIELDS | TRACKING_FIELDS | {"_id"}
         assert doc["_id"] == doc["url"]
+        # Its other URLs, whichever of the old and the new URL the run met first.
+        assert doc["aliases"] == expected_articles(mirror.url)[doc["url"]]["aliases"]
         for name in ("published", "fetched_at", *TRACKING_FIELDS):
             assert isinstance(doc[name], datetime), (doc["url"], name)
     exported = {i["url"]: i for i in result.items}

@@ -1,4 +1,4 @@
-"""The articles and their revisions.
+"""The articles, their revisions and their other URLs (aliases).
 
 Articles are keyed by canonical URL in `_id` (and `url`, under a unique index). Writes are
 batched; an unchanged article only moves `last_seen`, a changed one is replaced whole and
@@ -6,6 +6,11 @@ its previous text kept in `revisions`, and one whose text is the same but whose 
 fields read differently is refreshed in place. Updates never `$set` a date on an existing
 document (the nx-27017 stand-in would store a string there): dates go in through upsert
 inserts, `$setOnInsert`, whole-document replacement and `$currentDate`.
+
+An article that moved to a new URL (a site's move to WordPress) is stored once, under the new
+URL: its old URLs are kept in its `aliases` and in the `aliases` collection (keyed by the old
+URL, so that a lookup never relies on matching inside an array, which the stand-in cannot
+do), and a document archived under an old URL is merged into the new one, revisions and all.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, TEXT, ReplaceOne, UpdateOne
@@ -28,6 +34,8 @@ from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from spacewar_crawler.archive.documents import TRACKING_FIELDS, midnight, to_document, utc_now
 from spacewar_crawler.archive.errors import ArchiveWriteError
 from spacewar_crawler.reading.article import ArticleItem
+from spacewar_crawler.reading.header import comparable
+from spacewar_crawler.site.urls import is_classic_article
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +90,7 @@ class ArticleQuery:
         if self.layout:
             query["layout"] = str(self.layout)
         if self.site:
-            host = str(self.site).lower().removeprefix("www.")
-            query["site"] = {"$in": [host, f"www.{host}"]}
+            query["site"] = {"$in": site_hosts(str(self.site))}
         if self.section:
             query["section_slug"] = str(self.section)
         published: dict[str, datetime] = {}
@@ -102,12 +109,57 @@ class ArticleQuery:
         return query
 
 
-class ArticleStore:
-    """The `articles` collection (MONGO_COLLECTION) and `revisions`."""
+@dataclass(frozen=True)
+class ArchivedSite:
+    """What a crawl needs to know of one site's archive, read in one scan."""
 
-    def __init__(self, articles: Collection[dict[str, Any]], revisions: Collection[dict[str, Any]]) -> None:
+    urls: frozenset[str]
+    """Every archived article URL, and every alias of one."""
+    documents: frozenset[str]
+    """The URLs articles are archived under (no aliases)."""
+    linked: frozenset[str]
+    """Every URL the archived articles' RELATED CONTENT links to."""
+    changed_at: dict[str, datetime]
+    """When each article last changed as far as the archive knows: the site's `modified`, else its fetch time."""
+
+
+def site_hosts(site: str) -> list[str]:
+    """A site's host with and without www. (the network's sites answer on both, and moved to the bare host)."""
+    host = site.lower().removeprefix("www.")
+    return [host, f"www.{host}"]
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time or date as an aware datetime (UTC when it names no zone); None if it is none."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _identity(url: str, title: object, published: object) -> tuple[str, str, Any]:
+    """What says two URLs print one article of one site: the site (www. or not), the headline, the day."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return host, comparable(str(title or "")), published
+
+
+class ArticleStore:
+    """The `articles` collection (MONGO_COLLECTION), `revisions` and `aliases`."""
+
+    def __init__(
+        self,
+        articles: Collection[dict[str, Any]],
+        revisions: Collection[dict[str, Any]],
+        aliases: Collection[dict[str, Any]],
+    ) -> None:
         self.collection = articles
         self.revisions = revisions
+        self.aliases = aliases
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("url", ASCENDING)], unique=True, name="url_1")
@@ -122,6 +174,8 @@ class ArticleStore:
             # if text search answers, the index is there.
             self.collection.find_one({"$text": {"$search": "archive"}})
         self.revisions.create_index([("url", ASCENDING)], name="url_1")
+        self.collection.create_index([("aliases", ASCENDING)], name="aliases_1")
+        self.aliases.create_index([("url", ASCENDING)], name="url_1")
 
     def upsert_batch(self, items: Iterable[Mapping[str, Any]]) -> BatchResult:
         """Store a batch of items: insert new URLs, track changes, move `last_seen`.
@@ -177,12 +231,30 @@ class ArticleStore:
         now = utc_now()
         wanted = ("content_hash", "title", "body", "first_seen", "last_changed", *READ_FIELDS)
         existing = {d["_id"]: d for d in self.collection.find({"_id": {"$in": list(docs)}}, dict.fromkeys(wanted, 1))}
+        moved = self._moved(docs, existing, wanted)
         ops: list[UpdateOne | ReplaceOne] = []
         revisions: list[UpdateOne] = []
         kinds: list[str] = []
         for url, doc in docs.items():
             old = existing.get(url)
-            if old is None:
+            earlier = moved.get(url, [])
+            for previous in [old, *earlier]:
+                if previous is not None and previous.get("aliases"):
+                    doc["aliases"] = sorted(set(doc.get("aliases") or ()) | set(previous["aliases"]))
+            for previous in earlier:  # archived under an old URL: the new URL's history starts there
+                seen_from = previous.get("last_changed") or previous.get("first_seen")
+                if previous.get("content_hash") != doc.get("content_hash"):
+                    revisions.append(self._revision(url, previous, seen_from, now))
+            if old is None and earlier:
+                first = earlier[0]
+                text_changed = any(p.get("content_hash") != doc.get("content_hash") for p in earlier)
+                tracking = {
+                    "first_seen": min((p.get("first_seen") or now for p in earlier), default=now),
+                    "last_changed": now if text_changed else first.get("last_changed"),
+                }
+                ops.append(ReplaceOne({"_id": url}, {**doc, **tracking, "last_seen": now}, upsert=True))
+                kinds.append("changed" if text_changed else "refreshed")
+            elif old is None:
                 ops.append(
                     UpdateOne(
                         {"_id": url},
@@ -220,8 +292,99 @@ class ArticleStore:
         except BulkWriteError as exc:
             for error in exc.details.get("writeErrors", []):
                 refused[urls[error["index"]]] = f"{error.get('code')}: {error.get('errmsg')}"
+        stored = [url for url in urls if url not in refused]
+        self._record_aliases({alias: url for url in stored for alias in docs[url].get("aliases") or ()})
+        self._retire({url: [p["_id"] for p in moved[url]] for url in stored if url in moved})
         counts = Counter(kind for url, kind in zip(urls, kinds, strict=True) if url not in refused)
         return counts, refused, dict(zip(urls, kinds, strict=True))
+
+    def _moved(
+        self, docs: dict[str, dict[str, Any]], existing: dict[str, dict[str, Any]], wanted: tuple[str, ...]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The documents archived under an old URL of a document in `docs` (its aliases, and the old URLs recorded
+        as redirecting to it), by new URL."""
+        old_urls: dict[str, str] = {}
+        for record in self.aliases.find({"url": {"$in": list(docs)}}, {"_id": 1, "url": 1}):
+            old_urls[record["_id"]] = record["url"]
+            # Seen redirecting before the article was stored (the redirect was refused as a duplicate of a fetch).
+            doc = docs[record["url"]]
+            doc["aliases"] = sorted({*(doc.get("aliases") or ()), record["_id"]})
+        for url, doc in docs.items():
+            old_urls.update({alias: url for alias in doc.get("aliases") or () if alias != url})
+        for url, old in existing.items():
+            old_urls.update({alias: url for alias in old.get("aliases") or () if alias != url})
+        fresh = {url: doc for url, doc in docs.items() if url not in existing}
+        old_urls.update(self._same_articles_at_classic_urls(fresh))
+        if not old_urls:
+            return {}
+        moved: dict[str, list[dict[str, Any]]] = {}
+        found = self.collection.find({"_id": {"$in": list(old_urls)}}, dict.fromkeys((*wanted, "aliases"), 1))
+        for previous in sorted(found, key=lambda d: d.get("first_seen") or datetime.max.replace(tzinfo=UTC)):
+            moved.setdefault(old_urls[previous["_id"]], []).append(previous)
+        for url in moved:
+            docs[url]["aliases"] = sorted(set(docs[url].get("aliases") or ()) | {p["_id"] for p in moved[url]})
+        return moved
+
+    def _same_articles_at_classic_urls(self, new: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Old URL -> new URL, for new articles at WordPress-era URLs that the archive holds under a classic URL of
+        the same site: the same headline (as `comparable` reads it), published the same day. The site moved, and
+        no redirect from the old URL was seen (nothing linked it this run)."""
+        moved = {url: doc for url, doc in new.items() if not is_classic_article(url) and doc.get("published")}
+        if not moved:
+            return {}
+        hosts = sorted({host for doc in moved.values() for host in site_hosts(doc.get("site") or "")})
+        days = sorted({doc["published"] for doc in moved.values()})
+        query = {"site": {"$in": hosts}, "published": {"$in": days}}
+        by_key: dict[tuple[str, str, Any], str] = {}
+        for old in self.collection.find(query, {"_id": 1, "title": 1, "published": 1}):
+            if is_classic_article(old["_id"]):
+                by_key.setdefault(_identity(old["_id"], old.get("title"), old.get("published")), old["_id"])
+        found: dict[str, str] = {}
+        for url, doc in moved.items():
+            old_url = by_key.get(_identity(url, doc.get("title"), doc["published"]))
+            if old_url is not None and old_url not in found:
+                found[old_url] = url
+        return found
+
+    def _record_aliases(self, aliases: dict[str, str]) -> None:
+        if aliases:
+            self.aliases.bulk_write(
+                [UpdateOne({"_id": old}, {"$set": {"url": new}}, upsert=True) for old, new in aliases.items()],
+                ordered=False,
+            )
+
+    def _retire(self, merged: dict[str, list[str]]) -> None:
+        """After their article is stored under its new URL: the old documents go, their revisions move to it."""
+        for url, old_urls in merged.items():
+            for old in old_urls:
+                self.revisions.update_many({"url": old}, {"$set": {"url": url}})
+            self.collection.delete_many({"_id": {"$in": old_urls}})
+            logger.info("Merged %s into %s (the article moved)", ", ".join(old_urls), url)
+
+    def add_aliases(self, aliases: Mapping[str, str]) -> int:
+        """Old URLs seen redirecting to new ones (old -> new). Recorded; an article archived under the old URL is
+        merged into the new one's document, or moved to the new URL if that has none yet. Returns how many."""
+        aliases = {old: new for old, new in aliases.items() if old != new}
+        if not aliases:
+            return 0
+        self._record_aliases(aliases)
+        targets = set(aliases.values())
+        stored = {d["_id"]: d for d in self.collection.find({"_id": {"$in": [*targets, *aliases]}})}
+        for new in targets:
+            old_urls = {old for old, target in aliases.items() if target == new}
+            olds = [stored[old] for old in old_urls if old in stored]
+            base = stored.get(new) or ({**olds[0], "_id": new, "url": new} if olds else None)
+            if base is None or (not olds and old_urls <= set(base.get("aliases") or ())):
+                continue  # not archived under either URL yet (the alias record waits for it), or nothing new
+            item = {k: v for k, v in base.items() if k not in TRACKING_FIELDS and k != "_id"}
+            item["aliases"] = sorted(set(item.get("aliases") or ()) | old_urls)
+            self._write({new: to_document(item)})
+        return len(aliases)
+
+    def resolve(self, url: str) -> str:
+        """The URL an article is archived under: `url` itself, or the new URL an old one moved to."""
+        record = self.aliases.find_one({"_id": str(url)}, {"url": 1})
+        return record["url"] if record else url
 
     @staticmethod
     def _revision(url: str, old: Mapping[str, Any], seen_from: datetime | None, now: datetime) -> UpdateOne:
@@ -241,15 +404,24 @@ class ArticleStore:
             upsert=True,
         )
 
-    def archived_urls(self, site: str) -> tuple[frozenset[str], frozenset[str]]:
-        """Every archived article URL of one site, and every URL their RELATED CONTENT links to: one scan per run."""
+    def archived_site(self, site: str) -> ArchivedSite:
+        """One site's archived articles (on its www. and bare hosts), with their aliases, the URLs their RELATED
+        CONTENT links to and when each last changed: one scan per run."""
         archived: set[str] = set()
         linked: set[str] = set()
-        for doc in self.collection.find({"site": site}, {"_id": 1, "related": 1}):
+        changed_at: dict[str, datetime] = {}
+        projection = {"_id": 1, "related": 1, "aliases": 1, "modified": 1, "fetched_at": 1}
+        documents: set[str] = set()
+        for doc in self.collection.find({"site": {"$in": site_hosts(site)}}, projection):
+            documents.add(doc["_id"])
             archived.add(doc["_id"])
+            archived.update(a for a in doc.get("aliases") or () if isinstance(a, str))
             links = doc.get("related") or ()
             linked.update(link["url"] for link in links if isinstance(link, dict) and link.get("url"))
-        return frozenset(archived), frozenset(linked)
+            when = parse_time(doc.get("modified")) or parse_time(doc.get("fetched_at"))
+            if when is not None:
+                changed_at[doc["_id"]] = when
+        return ArchivedSite(frozenset(archived), frozenset(documents), frozenset(linked), changed_at)
 
     def find(
         self, query: ArticleQuery, *, by_relevance: bool = False, limit: int = 0, newest_first: bool = True
@@ -278,7 +450,8 @@ class ArticleStore:
         return self.collection.find(query.to_filter(), projection, batch_size=500).sort(sort).limit(limit)
 
     def article(self, url: str) -> dict[str, Any] | None:
-        return self.collection.find_one({"_id": str(url)})
+        """The article archived under `url`, or under the URL it moved to."""
+        return self.collection.find_one({"_id": str(url)}) or self.collection.find_one({"_id": self.resolve(url)})
 
     def count(self) -> int:
         return self.collection.estimated_document_count()

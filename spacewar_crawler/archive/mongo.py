@@ -18,7 +18,7 @@ from pymongo.errors import InvalidName, PyMongoError
 from spacewar_crawler.archive.articles import ArticleStore
 from spacewar_crawler.archive.embedded import EmbeddedMongo, EmbeddedMongoError, port_answers
 from spacewar_crawler.archive.errors import ArchiveUnavailable
-from spacewar_crawler.archive.records import ListingStore, RejectLog, RunLog
+from spacewar_crawler.archive.records import ListingStore, RejectLog, RunLog, SiteStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class ArchiveConfig:
 
 
 class MongoArchive:
-    """The archive's collections in one MongoDB database: articles, runs, rejects, listings."""
+    """The archive's collections in one MongoDB database: articles, runs, rejects, listings, sites."""
 
     def __init__(self, uri: str, database: str, collection: str, connect_timeout: float) -> None:
         timeout_ms = int(connect_timeout * 1000)
@@ -70,10 +70,11 @@ class MongoArchive:
             appname="spacewar-crawler",
         )
         db = self.client[database]
-        self.articles = ArticleStore(db[collection], db["revisions"])
+        self.articles = ArticleStore(db[collection], db["revisions"], db["aliases"])
         self.runs = RunLog(db["crawl_runs"])
         self.rejects = RejectLog(db["rejects"])
         self.listings = ListingStore(db["listings"])
+        self.sites = SiteStore(db["sites"])
 
     def ping(self) -> None:
         try:

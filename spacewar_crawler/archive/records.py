@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.collection import Collection
 
 from spacewar_crawler.archive.documents import utc_now
-from spacewar_crawler.reading.article import FETCH_FAILED
+from spacewar_crawler.reading.article import FETCH_FAILED, NOT_AN_ARTICLE
 
 
 class RunLog:
@@ -51,6 +51,11 @@ class RejectLog:
         """Every URL that was ever rejected, for whatever reason."""
         return frozenset(url for url in self.rejects.distinct("url") if isinstance(url, str))
 
+    def not_article_urls(self) -> frozenset[str]:
+        """Every URL found to be no article (a listing, a WordPress page, a link of unknown scheme that led nowhere)."""
+        urls = self.rejects.distinct("url", {"kind": NOT_AN_ARTICLE})
+        return frozenset(url for url in urls if isinstance(url, str))
+
     def fetch_failures(self) -> list[dict[str, Any]]:
         """Every recorded failure to fetch a page (url, lasting), oldest first."""
         wanted = {"_id": 0, "url": 1, "lasting": 1}
@@ -83,3 +88,23 @@ class ListingStore:
         ]
         if ops:
             self.listings.bulk_write(ops, ordered=False)
+
+
+class SiteStore:
+    """`sites`: each crawled site of the network (by its bare host), the root it was crawled at, and the generation
+    of its software it showed last, with when."""
+
+    def __init__(self, sites: Collection[dict[str, Any]]) -> None:
+        self.sites = sites
+
+    def last_seen(self, host: str) -> dict[str, Any] | None:
+        return self.sites.find_one({"_id": host.lower().removeprefix("www.")})
+
+    def seen(self, host: str, root: str, generation: str) -> None:
+        bare = host.lower().removeprefix("www.")
+        # The replacement repeats `_id`: nx-27017 gives an upserted replacement a new ObjectId otherwise.
+        doc = {"_id": bare, "hosts": [bare, f"www.{bare}"], "root": root, "generation": generation}
+        self.sites.replace_one({"_id": bare}, {**doc, "seen_at": utc_now()}, upsert=True)
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.sites.find({}).sort([("_id", ASCENDING)]))

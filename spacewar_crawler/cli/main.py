@@ -401,6 +401,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         sections = archive.articles.counts_by_section(query)
         months = archive.articles.counts_by_month(query)
         runs = archive.runs.recent(args.runs)
+        sites = archive.sites.all()
     out = sys.stdout
     out.write(f"Articles: {total}\n\nBy section:\n")
     for name, n in sections:
@@ -408,6 +409,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     out.write("\nBy month published:\n")
     for month, n in months:
         out.write(f"  {month or '(no date)':<28}{n:>7}\n")
+    wanted = (args.site or "").lower().removeprefix("www.")
+    shown = [site for site in sites if not wanted or site["_id"] == wanted]
+    if shown:
+        out.write("\nSites (generation last seen):\n")
+        for site in shown:
+            seen = f"{site['seen_at']:%Y-%m-%d %H:%M}" if site.get("seen_at") else "?"
+            out.write(f"  {site['_id']:<28}{site.get('generation', '?'):<11}{seen}\n")
     out.write(f"\nLast crawl runs ({len(runs)}):\n")
     for run in runs:
         out.write(_run_line(run) + "\n")
