@@ -111,3 +111,12 @@ MONGO_EMBEDDED_PORT = 27017
 # An unattended crawler opens no listening ports of its own.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# On-site links in an article's place (a headline list, RELATED CONTENT, a feed item) whose URL follows no known
+# article rule (a short link, /go/N, a new URL scheme): at most this many are followed a run, each once, and kept
+# if they lead to an article. Counted in spacewar/links/unknown_scheme*.
+SPACEWAR_MAX_UNKNOWN_LINKS = 50
+
+# Hosts that count as network sites besides the network's own 24 (site/urls.py NETWORK_SITES): a site that joined
+# it, a mirror. Their article links are kept in `related`; only the crawled site is ever fetched.
+SPACEWAR_EXTRA_NETWORK_HOSTS: list[str] = []

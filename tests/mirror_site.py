@@ -17,6 +17,11 @@ from urllib.parse import urljoin, urlsplit
 MIRROR = Path(__file__).parent / "mirror"
 SITE = MIRROR / "site"
 EXPECTED = MIRROR / "expected"
+# A WordPress-generation site (2026): posts at /slug/, sitemaps, feeds, the REST API, old URLs that redirect.
+WORDPRESS = Path(__file__).parent / "wordpress"
+WORDPRESS_SITE_URL = "https://spacedaily.com/"
+# Where the parser tests read the fixtures from (the pages' own absolute links are pointed there).
+FIXTURE_BASE = "http://127.0.0.1:8000"
 # Pages of layouts the mirror does not carry, each beside its expected item (NAME.html, NAME.json), by layout.
 LAYOUT_FIXTURES = Path(__file__).parent / "layouts"
 
@@ -31,9 +36,21 @@ class _HTTPServer(ThreadingHTTPServer):
 class MirrorServer:
     """Serves a copy of the mirror's files, with ETag/Last-Modified and 304s, and logs every request."""
 
-    def __init__(self, root: Path = SITE, redirects: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path = SITE,
+        redirects: dict[str, str] | None = None,
+        site_url: str = "http://www.spacewar.com/",
+        host: str = "127.0.0.1",
+    ) -> None:
         self.root = root
         self.redirects = redirects if redirects is not None else json.loads((MIRROR / "redirects.json").read_text())
+        # The root URL the saved pages' absolute links use: pointed at this server, as a mirroring tool does.
+        self.site_url = site_url.encode()
+        self.host = host
+        """The name the server is reached by (always on 127.0.0.1): "localhost" makes a second site of another host."""
+        # Other sites' root URLs in the pages, pointed at their mirrors: {b"https://www.terradaily.com/": b"..."}.
+        self.rewrites: dict[bytes, bytes] = {}
         # Network faults by path: "status:503", "flaky:500" (once), "timeout:SECONDS", "reset".
         self.faults: dict[str, str] = {}
         self.latency = 0.0
@@ -50,7 +67,7 @@ class MirrorServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        return f"http://{self.host}:{self._httpd.server_address[1]}/"
 
     def start(self) -> MirrorServer:
         self._thread.start()
@@ -99,12 +116,17 @@ class MirrorServer:
                 if path in server.redirects:
                     self._answer(path, 301, b"", {"Location": server.redirects[path]})
                     return
-                file = server.root / ("index.html" if path == "/" else path.lstrip("/"))
+                file = server.root / path.lstrip("/")
+                if file.is_dir():  # /slug/, /feed/, /wp-json/wp/v2/posts: the directory's index, as WordPress routes
+                    indexes = (file / "index.html", file / "index.xml", file / "index.json")
+                    file = next((f for f in indexes if f.is_file()), file)
                 if ".." in path or not file.is_file():
                     self._answer(path, 404, b"<html><body><h1>404 Not Found</h1></body></html>")
                     return
                 # Like a mirroring tool, point the pages' absolute site links at this server.
-                body = file.read_bytes().replace(b"http://www.spacewar.com/", server.url.encode())
+                body = file.read_bytes().replace(server.site_url, server.url.encode())
+                for other, mirror in server.rewrites.items():
+                    body = body.replace(other, mirror)
                 etag = '"' + hashlib.sha1(body).hexdigest() + '"'
                 modified = formatdate(file.stat().st_mtime, usegmt=True)
                 validators = {"ETag": etag, "Last-Modified": modified}
@@ -113,7 +135,9 @@ class MirrorServer:
                 ):
                     self._answer(path, 304, b"", validators)
                     return
-                kind = {".txt": "text/plain", ".xml": "application/rss+xml"}.get(file.suffix, "text/html")
+                kind = {".txt": "text/plain", ".xml": "application/rss+xml", ".json": "application/json"}.get(
+                    file.suffix, "text/html"
+                )
                 self._answer(path, 200, body, {"Content-Type": kind, **validators, **server.headers.get(path, {})})
 
             def _fault(self, path: str, fault: str) -> bool:
@@ -158,17 +182,20 @@ class MirrorServer:
         return Handler
 
 
-def expected_articles(base_url: str) -> dict[str, dict]:
-    """The hand-written expected item of every article, keyed by absolute URL."""
+def expected_articles(base_url: str, expected: Path = EXPECTED) -> dict[str, dict]:
+    """The hand-written expected item of every article (of the mirror, or of the WordPress mirror: WORDPRESS /
+    "expected"), keyed by absolute URL."""
     host = urlsplit(base_url).hostname
     articles: dict[str, dict] = {}
-    for file in sorted(EXPECTED.glob("*.json")):
+    for file in sorted(expected.glob("*.json")):
         item = json.loads(file.read_text(encoding="utf-8"))
         item["url"] = urljoin(base_url, item["url"])
         item["site"] = host
         for group in ("related", "related_links"):
             for link in item[group]:
                 link["url"] = urljoin(base_url, link["url"])
+        item["aliases"] = [urljoin(base_url, alias) for alias in item["aliases"]]
+        item["images"] = [{**image, "url": urljoin(base_url, image["url"])} for image in item["images"]]
         articles[item["url"]] = item
     return articles
 
@@ -187,12 +214,22 @@ class Fixture:
 
     @property
     def name(self) -> str:
-        return self.path.rsplit("/", 1)[1]
+        return self.path.rstrip("/").rsplit("/", 1)[1]
+
+
+def wordpress_page(path: str, site_url: str) -> bytes:
+    """A post of the WordPress mirror, its absolute links pointed at `site_url`."""
+    page = WORDPRESS / "site" / path.strip("/") / "index.html"
+    return page.read_bytes().replace(WORDPRESS_SITE_URL.encode(), site_url.encode())
 
 
 def fixtures() -> list[Fixture]:
-    """Every article page with an expectation: the mirror's and the other layouts' (tests/layouts/)."""
+    """Every article page with an expectation: the mirror's, the WordPress mirror's and the other layouts'
+    (tests/layouts/)."""
     found = []
+    for file in sorted((WORDPRESS / "expected").glob("*.json")):
+        expected = json.loads(file.read_text(encoding="utf-8"))
+        found.append(Fixture(expected["url"], wordpress_page(expected["url"], FIXTURE_BASE + "/"), expected))
     for file in sorted([*EXPECTED.glob("*.json"), *LAYOUT_FIXTURES.glob("*/*.json")]):
         expected = json.loads(file.read_text(encoding="utf-8"))
         beside = file.with_suffix(".html")

@@ -33,9 +33,25 @@ TRACKING_PARAMS = (
     "gclid",
 )
 
+# The two generations of the network's sites: the classic template (/reports/..._999.html) and, from 2026,
+# WordPress (/century-old-solar-records-refine-future-cycle-forecasts-999/).
+CLASSIC = "classic"
+WORDPRESS = "wordpress"
+GENERATIONS = (CLASSIC, WORDPRESS)
+
 _ARTICLE_PATH = re.compile(r"^/(?:reports/[^/]+|afp/[\w.-]+)\.html?$", re.IGNORECASE)
-# A URL without these (and without percent-escapes, which canonical forms may unquote) is no article.
-_ARTICLE_DIRECTORY = re.compile(r"/(?:reports|afp)/|%", re.IGNORECASE)
+# A WordPress post's permalink: /slug/, /2026/02/03/slug/ or /2026/02/slug/, the slug made of words joined by
+# hyphens (a page's is most often one word: /about/, /contact/); never one of WordPress's own routes.
+_WP_POST_PATH = re.compile(
+    r"^/(?:\d{4}/\d{2}/(?:\d{2}/)?)?(?!(?:category|tag|author|page|feed|comments|search|wp-[\w-]*)(?:/|$))"
+    r"[\w%]+(?:-[\w%]*)+/?$",
+    re.IGNORECASE,
+)
+# A WordPress category listing and its older pages: /category/news/, /category/news/page/2/.
+_WP_CATEGORY_PATH = re.compile(r"^/category/[\w%-]+(?:/[\w%-]+)*?/(?:page/\d+/?)?$", re.IGNORECASE)
+# A link without one of these (an article directory, percent-escapes that canonical forms may unquote, a
+# hyphenated last path segment) is no article.
+_ARTICLE_DIRECTORY = re.compile(r"/(?:reports|afp)/|%|/[\w]+(?:-[\w]*)+/?(?:[?#]|$)", re.IGNORECASE)
 _ROOT_PAGE_PATH = re.compile(r"^/[A-Za-z][\w-]*\.html?$")
 _NON_LISTING_STEMS = frozenset(
     {
@@ -110,11 +126,21 @@ def _bare(host: str) -> str:
 
 
 _SMN_DOMAIN_SET = frozenset(SMN_DOMAINS)
+# Hosts that count as the network's besides SMN_DOMAINS (SPACEWAR_EXTRA_NETWORK_HOSTS: a site that joined, a mirror).
+_EXTRA_HOSTS: set[str] = set()
+
+
+def register_network_hosts(hosts: list[str]) -> None:
+    """Count `hosts` (exact host names) as network sites too, for this process: their article links are kept in
+    `related`, and never fetched unless one is the crawled site."""
+    _EXTRA_HOSTS.update(host.strip().lower() for host in hosts if host.strip())
 
 
 def is_smn_host(host: str) -> bool:
-    """A Space Media Network host: one of SMN_DOMAINS (all registered names) or a subdomain of one."""
-    return ".".join(host.lower().rsplit(".", 2)[-2:]) in _SMN_DOMAIN_SET
+    """A Space Media Network host: one of SMN_DOMAINS (all registered names) or a subdomain of one, or a host
+    registered with `register_network_hosts`."""
+    host = host.lower()
+    return ".".join(host.rsplit(".", 2)[-2:]) in _SMN_DOMAIN_SET or host in _EXTRA_HOSTS
 
 
 def may_be_article(href: str) -> bool:
@@ -129,10 +155,21 @@ def may_be_article(href: str) -> bool:
     return bool(_ARTICLE_DIRECTORY.search(href))
 
 
+def is_classic_article(url: str) -> bool:
+    """A URL with the classic template's article path (/reports/..., /afp/...), on whatever host."""
+    return bool(_ARTICLE_PATH.match(_parts(url)[3]))
+
+
+def is_classic_listing(url: str) -> bool:
+    """A URL with the classic template's section page path (/Superpowers.html), on whatever host."""
+    path = _parts(url)[3]
+    return bool(_ROOT_PAGE_PATH.match(path)) and slugify(path[1:].rsplit(".", 1)[0]) not in _NON_LISTING_STEMS
+
+
 class SiteUrls:
     """URL rules of one site, all derived from its root URL (`base_url`)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL) -> None:
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, generation: str = CLASSIC) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
@@ -141,6 +178,7 @@ class SiteUrls:
         self.host = parts.hostname.lower()
         self.port = parts.port
         self.root = urlunsplit((self.scheme, self.netloc, "/", "", ""))
+        self.generation = generation
 
     @property
     def allowed_domain(self) -> str:
@@ -170,19 +208,25 @@ class SiteUrls:
         return _canonical(self.scheme, self.netloc, url)
 
     def is_article(self, url: str) -> bool:
-        """An article of this site (the only kind the spider fetches as an article)."""
-        return self.is_on_site(url) and bool(_ARTICLE_PATH.match(_parts(url)[3]))
+        """An article of this site in its generation (classic URLs stay articles after a move: they redirect)."""
+        if not self.is_on_site(url):
+            return False
+        path = _parts(url)[3]
+        return bool(_ARTICLE_PATH.match(path) or (self.generation == WORDPRESS and _WP_POST_PATH.match(path)))
 
     def is_network_article(self, url: str) -> bool:
-        """An article of this site or of a Space Media Network sister site."""
+        """An article of this site or of a Space Media Network sister site, in either generation's URLs."""
         _, host, _, path = _parts(url)
-        return bool(_ARTICLE_PATH.match(path)) and (is_smn_host(host) or self.is_on_site(url))
+        shaped = _ARTICLE_PATH.match(path) or _WP_POST_PATH.match(path)
+        return bool(shaped) and (is_smn_host(host) or self.is_on_site(url))
 
     def is_listing_candidate(self, url: str) -> bool:
         """A root-level page of this site that may be a section listing."""
         if not self.is_on_site(url):
             return False
         path = _parts(url)[3]
+        if _WP_CATEGORY_PATH.match(path):
+            return True
         if not _ROOT_PAGE_PATH.match(path):
             return False
         stem = path[1:].rsplit(".", 1)[0]

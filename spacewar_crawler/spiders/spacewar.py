@@ -1,7 +1,14 @@
-"""The `spacewar` spider: sections -> listing pages -> articles -> related content."""
+"""The `spacewar` spider: sections -> listing pages -> articles -> related content, on any network site.
+
+The home page tells the site's generation (reading/generation.py). The classic template is
+walked from its navigation bar's section pages and its feeds; a WordPress site from its
+sitemaps, its feeds, its category pages and its REST API, which together say what changed
+since the last run.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -12,12 +19,15 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from spacewar_crawler import stats as keys
 from spacewar_crawler.items import ArticleItem, RejectedPage
 from spacewar_crawler.middlewares import (
     ARTICLE_META,
+    CHANGED_META,
     LISTING_META,
     LOCATION_META,
     CrawlState,
@@ -25,8 +35,9 @@ from spacewar_crawler.middlewares import (
     RedirectLoop,
     SkippedArticle,
 )
-from spacewar_crawler.reading.article import FETCH_FAILED, NOT_HTML, OFFSITE_REDIRECT, PARSE_ERROR
+from spacewar_crawler.reading.article import FETCH_FAILED, NOT_AN_ARTICLE, NOT_HTML, OFFSITE_REDIRECT, PARSE_ERROR
 from spacewar_crawler.reading.feeds import MalformedFeed, feed_entries
+from spacewar_crawler.reading.generation import LOOKED_FOR, detect_generation
 from spacewar_crawler.reading.pages import (
     ArticlePage,
     CrawlHints,
@@ -36,9 +47,15 @@ from spacewar_crawler.reading.pages import (
     extract_article,
 )
 from spacewar_crawler.reading.quality import ORIGINAL_NOT_KEPT
-from spacewar_crawler.site.urls import DEFAULT_BASE_URL, SiteUrls, slugify
+from spacewar_crawler.site.urls import DEFAULT_BASE_URL, WORDPRESS, SiteUrls, register_network_hosts, slugify
 
 logger = logging.getLogger(__name__)
+
+PROBE_META = "spacewar_probe"
+"""An article request for an on-site link whose URL follows no known rule: kept only if it reads as an article."""
+# WordPress's sub-sitemaps of pages, people and taxonomies list no posts.
+_NO_POSTS_SITEMAP = ("-page", "page-sitemap", "users", "author", "taxonomies", "category", "tag")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _flag(value: object) -> bool:
@@ -84,6 +101,8 @@ class SpacewarSpider(scrapy.Spider):
         self.feed_dates: dict[str, str] = {}
         self.parser_options = ParserOptions()
         self.max_older_pages = 0
+        self.max_unknown_links = 0
+        self._unknown_links = 0
         self._listed: set[str] = set()
         self._older_pages: Counter[str] = Counter()
 
@@ -99,16 +118,16 @@ class SpacewarSpider(scrapy.Spider):
         settings.set("SPACEWAR_RUN_ARGS", spider.arguments, priority="spider")
         spider.parser_options = ParserOptions.from_settings(settings)
         spider.max_older_pages = settings.getint("SPACEWAR_MAX_OLDER_PAGES")
+        spider.max_unknown_links = settings.getint("SPACEWAR_MAX_UNKNOWN_LINKS")
+        register_network_hosts(settings.getlist("SPACEWAR_EXTRA_NETWORK_HOSTS"))
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.urls.root, callback=self.parse_home, errback=self.on_home_error)
         if self.feeds:
+            # The configured feeds first, whatever the generation: their dates are a fallback for pages that print none.
             for path in self.settings.getlist("SPACEWAR_FEEDS"):
-                # Feeds first: their dates are a fallback for pages that print none.
-                yield scrapy.Request(
-                    urljoin(self.urls.root, path), callback=self.parse_feed, errback=self.on_error, priority=10
-                )
+                yield self._feed_request(urljoin(self.urls.root, path))
         state = self.crawler.get_downloader_middleware(CrawlState)
         again = ((state.retry_urls, keys.ARTICLES_RETRIED), (state.linked_urls, keys.ARTICLES_LINKED)) if state else ()
         for urls, key in again:
@@ -125,8 +144,16 @@ class SpacewarSpider(scrapy.Spider):
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         self._count(keys.PAGES_HOME)
         if not isinstance(response, TextResponse):
+            self._unknown_generation(response.url, "the home page is no HTML page")
             return
         home = ListingPage(response.body, response.url, _content_type(response))
+        generation = detect_generation(home)
+        if generation.name is None:
+            self._unknown_generation(response.url, "none of it was on the home page")
+            return
+        self._count(keys.GENERATION + generation.name)
+        logger.info("%s serves the %s generation: %s", response.url, generation.name, "; ".join(generation.evidence))
+        self._adopt(response.url, generation.name)
         sections = home.sections
         if self.section_slug:
             chosen = {name: url for name, url in sections.items() if slugify(name) == self.section_slug}
@@ -137,8 +164,134 @@ class SpacewarSpider(scrapy.Spider):
             sections = chosen
         else:
             yield from self._article_requests(home.articles, section=None)
+        if generation.name == WORDPRESS:
+            yield from self._wordpress_requests(sections)
+        elif self.feeds:
+            yield from self._classic_feed_requests(home)
         for name, url in sections.items():
             yield self._listing_request(url, name)
+
+    def _classic_feed_requests(self, home: ListingPage) -> Iterator[scrapy.Request]:
+        """The feeds the home page announces (those of SPACEWAR_FEEDS among them are asked for once)."""
+        announced = [
+            url
+            for el in home.root.iter("link")
+            if "alternate" in (el.get("rel") or "").lower() and "rss" in (el.get("type") or "").lower()
+            for url in (home.absolute(el.get("href") or ""),)
+            if url and self.urls.is_on_site(url)
+        ]
+        for url in dict.fromkeys(announced):
+            yield self._feed_request(url)
+
+    def _unknown_generation(self, url: str, why: str) -> None:
+        self._count(keys.GENERATION_UNKNOWN)
+        logger.error("Cannot tell which generation %s serves: looked for %s; %s", url, LOOKED_FOR, why)
+
+    def _adopt(self, home_url: str, generation: str) -> None:
+        """The site's rules from what its home page showed: its generation, and its host if the home page
+        redirected to the other of its www./bare hosts (the network's sites moved to the bare host with WordPress)."""
+        landed = SiteUrls(home_url)
+        if landed.netloc != self.urls.netloc:
+            self._count(keys.SITE_MOVED)
+            logger.info("The site answers at %s, not %s: its URLs are taken from there", landed.root, self.urls.root)
+        self.urls = SiteUrls(landed.root, generation)
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        if state is not None:
+            state.note_generation(generation, self.urls.root)
+
+    def _wordpress_requests(self, sections: dict[str, str]) -> Iterator[scrapy.Request]:
+        """A WordPress site's other sources of posts: sitemaps (from robots.txt), feeds, the REST API."""
+        for url in sections.values():
+            yield self._feed_request(urljoin(url, "feed/"))
+        if self.section_slug:
+            return  # a section run keeps to its category
+        yield scrapy.Request(
+            urljoin(self.urls.root, "robots.txt"),
+            callback=self.parse_robots,
+            errback=self.on_robots_error,
+            dont_filter=True,
+        )
+        if self.feeds:
+            yield self._feed_request(urljoin(self.urls.root, "feed/"))
+        yield self._posts_api_request(1)
+
+    def _feed_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, priority=10)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        named = sitemap_urls_from_robots(response.body, base_url=response.url)
+        named = [url for url in named if self.urls.is_on_site(url)]
+        for url in named or [urljoin(self.urls.root, "wp-sitemap.xml")]:
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
+
+    def on_robots_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No robots.txt: WordPress's own sitemap, where it always is."""
+        yield scrapy.Request(
+            urljoin(self.urls.root, "wp-sitemap.xml"), callback=self.parse_sitemap, errback=self.on_error
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        body = response.body
+        try:
+            if body.startswith(_GZIP_MAGIC):
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            sitemap = Sitemap(body)
+            entries = list(sitemap)
+        except Exception as exc:  # lxml or gzip: what the sitemap held cannot be told
+            self._count(keys.SITEMAPS_MALFORMED)
+            logger.warning("Malformed sitemap %s: %s", response.url, str(exc)[:200])
+            return
+        self._count(keys.SITEMAPS_READ)
+        for entry in entries:
+            url = self.urls.canonical(entry.get("loc", "").strip())
+            if not self.urls.is_on_site(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                if not any(mark in url.rsplit("/", 1)[-1] for mark in _NO_POSTS_SITEMAP):
+                    yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
+            elif self.urls.is_article(url) and not self.section_slug:
+                yield self._article_request(url, None, changed_at=entry.get("lastmod"))
+
+    def _posts_api_request(self, page: int) -> scrapy.Request:
+        query = f"per_page=100&page={page}&orderby=modified&order=desc&_fields=link,modified,modified_gmt"
+        return scrapy.Request(
+            urljoin(self.urls.root, f"wp-json/wp/v2/posts?{query}"),
+            callback=self.parse_posts_api,
+            errback=self.on_api_error,
+            cb_kwargs={"page": page},
+        )
+
+    def parse_posts_api(self, response: Response, page: int) -> Iterator[scrapy.Request]:
+        """A page of the REST API's posts, the most recently modified first: the next page is asked for only while
+        this one holds posts the archive lacks or has older copies of."""
+        try:
+            posts = json.loads(response.text) if isinstance(response, TextResponse) else None
+        except ValueError:
+            posts = None
+        if not isinstance(posts, list):
+            self._count(keys.API_UNAVAILABLE)
+            logger.info("The REST API at %s answers no list of posts: not used", response.url)
+            return
+        self._count(keys.API_PAGES)
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        wanted = 0
+        for post in posts:
+            link = post.get("link") if isinstance(post, dict) else None
+            url = self.urls.canonical(link) if isinstance(link, str) else ""
+            if not self.urls.is_article(url):
+                continue
+            gmt = post.get("modified_gmt")
+            changed = f"{gmt}+00:00" if isinstance(gmt, str) and gmt else post.get("modified")
+            wanted += state is None or state.wanted(url, changed)
+            yield self._article_request(url, None, changed_at=changed if isinstance(changed, str) else None)
+        pages = int(response.headers.get("X-WP-TotalPages", b"1") or 1)
+        if wanted and page < min(pages, self.max_older_pages + 1):
+            yield self._posts_api_request(page + 1)
+
+    def on_api_error(self, failure: Failure) -> None:
+        """The REST API is often switched off (401, 403, 404): the sitemaps and feeds are enough."""
+        self._count(keys.API_UNAVAILABLE)
+        logger.info("The REST API does not answer (%s): not used", failure.getErrorMessage()[:200])
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         try:
@@ -156,6 +309,8 @@ class SpacewarSpider(scrapy.Spider):
                 if entry.published:
                     self.feed_dates.setdefault(entry.url, entry.published.isoformat())
                 yield self._article_request(entry.url, None)
+            elif self.urls.is_on_site(entry.url) and not self.urls.is_listing_candidate(entry.url):
+                yield from self._probe_request(entry.url, None)
 
     def _listing_request(self, url: str, section: str | None, priority: int = 0, older: bool = False) -> scrapy.Request:
         return scrapy.Request(
@@ -207,14 +362,25 @@ class SpacewarSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield RejectedPage(response.url, NOT_HTML, response.headers.get("Content-Type", b"").decode("latin-1"))
             return
-        hints = CrawlHints(section=section, published=self.feed_dates.get(self.urls.canonical(response.url)))
+        aliases = tuple(
+            SiteUrls(old).canonical(old) for old in response.meta.get("redirect_urls", ()) if self.urls.is_on_site(old)
+        )
+        published = self.feed_dates.get(self.urls.canonical(response.url))
+        hints = CrawlHints(section=section, published=published, aliases=aliases)
         extraction = extract_article(response.body, response.url, _content_type(response), self.parser_options, hints)
         item, page = extraction.result, extraction.page
+        probe = response.meta.get(PROBE_META)
         if isinstance(item, RejectedPage) or page is None:
             if item.kind == PARSE_ERROR:
                 self._count(keys.PARSE_ERRORS)
+            if probe:
+                self._count(keys.UNKNOWN_NOT_ARTICLE)
+                item = RejectedPage(response.url, NOT_AN_ARTICLE, f"an unknown URL scheme, no article: {item.reason}")
             yield item
             return
+        if probe:
+            self._count(keys.UNKNOWN_KEPT)
+            logger.info("%s, a URL of no known article scheme, led to an article: %s", probe, item.url)
         item.fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         location = response.meta.get(LOCATION_META)
         if location:
@@ -230,6 +396,9 @@ class SpacewarSpider(scrapy.Spider):
         yield from self._follow_related(page)
 
     def _follow_related(self, page: ArticlePage) -> Iterator[scrapy.Request]:
+        if not self.section_slug:
+            for link in page.unknown_related:
+                yield from self._probe_request(link.url, None)
         for link in page.related:
             if not self.urls.is_article(link.url):
                 continue  # sister-site articles are recorded in `related`, not fetched
@@ -245,31 +414,54 @@ class SpacewarSpider(scrapy.Spider):
         for link in links:
             if self.urls.is_article(link.url):
                 yield self._article_request(link.url, section)
+            elif not link.known:
+                yield from self._probe_request(link.url, section)
 
-    def _article_request(self, url: str, section: str | None) -> scrapy.Request:
-        self._count(keys.ARTICLE_LINKS)
+    def _article_request(
+        self, url: str, section: str | None, changed_at: str | None = None, probe: str | None = None
+    ) -> scrapy.Request:
+        if not probe:  # a link of unknown shape is no sign that the site still links its articles
+            self._count(keys.ARTICLE_LINKS)
+        meta: dict[str, Any] = {ARTICLE_META: True}
+        if changed_at:
+            meta[CHANGED_META] = changed_at
+        if probe:
+            meta[PROBE_META] = probe
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_article_error,
             cb_kwargs={"section": section},
-            meta={ARTICLE_META: True},
+            meta=meta,
             dont_filter=True,  # CrawlState lets each article through once a run, and sees redirect loops
         )
+
+    def _probe_request(self, url: str, section: str | None) -> Iterator[scrapy.Request]:
+        """An on-site link in an article's place whose URL follows no known rule: followed once (counted), up to
+        SPACEWAR_MAX_UNKNOWN_LINKS a run, so that a new URL scheme shows in the stats before it costs articles."""
+        if self._unknown_links >= self.max_unknown_links:
+            self._count(keys.UNKNOWN_LIMIT)
+            return
+        state = self.crawler.get_downloader_middleware(CrawlState)
+        if state is not None and not state.wanted(url, None):
+            return
+        self._unknown_links += 1
+        self._count(keys.UNKNOWN_LINKS)
+        yield self._article_request(url, section, probe=url)
 
     def closed(self, reason: str) -> None:
         """A full run that finds no article on a site whose archive has its articles has not worked, whatever
         Scrapy's close reason says: the site's pages or URLs have changed (a move to new software)."""
         state = self.crawler.get_downloader_middleware(CrawlState)
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        found = stats.get(keys.ARTICLE_LINKS, 0) or stats.get(keys.LISTINGS_UNCHANGED, 0)
-        if reason == "finished" and not self.section_slug and not found and state and state.archived:
+        found = any(stats.get(key) for key in (keys.ARTICLE_LINKS, keys.LISTINGS_UNCHANGED, keys.UNKNOWN_KEPT))
+        if reason == "finished" and not self.section_slug and not found and state and state.documents:
             self._count(keys.NO_ARTICLES)
             logger.error(
                 "Found no article on %s, whose archive holds %d of its articles: its pages or URLs have changed "
                 "(see the README on other sites and generations)",
                 self.urls.root,
-                len(state.archived),
+                len(state.documents),
             )
 
     def on_error(self, failure: Failure) -> None:
