@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from spacewar_crawler.reading.generation import detect_generation
-from spacewar_crawler.reading.pages import ListingPage
+from spacewar_crawler.reading.pages import ArticlePage, ListingPage
 from spacewar_crawler.reading.structured import calendar_date, structured_article
 from spacewar_crawler.site.urls import CLASSIC, WORDPRESS, SiteUrls
 from tests.mirror_site import SITE, WORDPRESS_SITE_URL, wordpress_page
@@ -110,3 +112,17 @@ def test_json_ld_variants(script, author):
 def test_a_structured_date_is_the_calendar_date_the_site_printed():
     assert calendar_date("2026-02-03T00:30:00+10:00").isoformat() == "2026-02-03"  # UTC: February 2
     assert calendar_date("not a date") is None
+
+
+def test_a_post_without_dateline_or_structured_data_takes_its_dates_from_the_theme():
+    """Core WordPress themes print no JSON-LD and no article: meta: the entry's <time> elements say when."""
+    page = wordpress_page("/the-raptor-3-was-supposed-to-be-simpler/", WP).decode()
+    page = re.sub(r'<script type="application/ld\+json".*?</script>|<meta property="article:[^>]*>', "", page)
+    page = page.replace("<p>Los Angeles CA (SPX) Jan 28, 2026</p>", "").replace(
+        '<time class="entry-date published updated" datetime="2026-01-28T07:30:00+10:00">January 28, 2026</time>',
+        '<time class="entry-date published" datetime="2026-01-28T07:30:00+10:00">January 28, 2026</time>'
+        '<time class="updated" datetime="2026-01-29T08:00:00+10:00">January 29, 2026</time>',
+    )
+    item = ArticlePage(page, WP + "the-raptor-3-was-supposed-to-be-simpler/").to_item()
+    assert (item.dateline, item.published, item.modified) == (None, "2026-01-28", "2026-01-29T08:00:00+10:00")
+    assert item.warnings == ["no_dateline", "date_from_fallback"]

@@ -95,10 +95,6 @@ _ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 _MAX_HEADER_BLOCKS = 8
 # A link printed as a headline has at least this many words ("About us", "Contact" have fewer).
 _HEADLINE_WORDS = 4
-# Paths that are no article page: files, feeds, WordPress's own routes.
-_NOT_A_PAGE = re.compile(
-    r"\.(?:jpe?g|png|gif|webp|svg|pdf|xml|rss|json|js|css|zip|mp[34])$|^/(?:wp-|feed/|tag/|author/|category/)", re.I
-)
 _CONTENT_MARK = re.compile(
     r"(?:^|\s)(?:entry-content|post-content|wp-block-post-content|article-content|article-body|td-post-content)(?:$|\s)"
 )
@@ -268,10 +264,7 @@ class SitePage:
 
     def _may_be_unknown_article(self, url: str, text: str) -> bool:
         """An on-site link that is no page of a known kind, printed as a headline (several words)."""
-        if len(text.split()) < _HEADLINE_WORDS or not self.urls.is_on_site(url) or self.urls.is_listing_candidate(url):
-            return False
-        path = urlsplit(url).path
-        return path not in ("", "/") and not _NOT_A_PAGE.search(path) and not self.urls.is_network_article(url)
+        return len(text.split()) >= _HEADLINE_WORDS and self.urls.may_be_unknown_article(url)
 
     def header_date(self) -> date | None:
         for block in self.blocks[:20]:
@@ -386,9 +379,11 @@ class ArticlePage(SitePage):
 
     @property
     def modified(self) -> str | None:
-        """When the site says the article last changed (ISO 8601, as printed): structured data, then meta."""
+        """When the site says the article last changed (ISO 8601, as printed): structured data, meta, then the
+        theme's <time class="updated">."""
         structured = self._structured.modified if self._structured else None
-        return structured or self.meta("article:modified_time", "og:updated_time", "dateModified")
+        meta = self.meta("article:modified_time", "og:updated_time", "dateModified")
+        return structured or meta or self._entry_time("updated")
 
     def _title_candidates(self) -> Iterator[str]:
         """Headline texts, most trusted first: the layout's headline, h1, then meta and <title>; each once."""
@@ -539,11 +534,23 @@ class ArticlePage(SitePage):
 
     @cached_property
     def page_date(self) -> date | None:
-        """The page's own date when the dateline gives none: a meta tag, else the 'date YYYY-MM-DD' header."""
+        """The page's own date when the dateline gives none: a meta tag, structured data, the entry's
+        <time class="published">, else the 'date YYYY-MM-DD' header."""
         meta = self.meta("article:published_time", "datePublished", "date", "dc.date", "pubdate")
         meta_date = parse_iso_date(meta) if meta else None
         structured = calendar_date(self._structured.published) if self._structured else None
-        return meta_date or structured or self.header_date()
+        return meta_date or structured or calendar_date(self._entry_time("published")) or self.header_date()
+
+    def _entry_time(self, kind: str) -> str | None:
+        """The datetime of a WordPress theme's <time class="entry-date published|updated"> (or a block theme's
+        post date), the theme's own print of when the post was published or updated."""
+        for el in self.root.iter("time"):
+            classes = (el.get("class") or "").split()
+            parent = el.getparent()
+            in_date_block = parent is not None and "wp-block-post-date" in (parent.get("class") or "")
+            if el.get("datetime") and (kind in classes or (kind == "published" and in_date_block)):
+                return el.get("datetime")
+        return None
 
     @property
     def published(self) -> date | None:

@@ -52,6 +52,11 @@ _WP_CATEGORY_PATH = re.compile(r"^/category/[\w%-]+(?:/[\w%-]+)*?/(?:page/\d+/?)
 # A link without one of these (an article directory, percent-escapes that canonical forms may unquote, a
 # hyphenated last path segment) is no article.
 _ARTICLE_DIRECTORY = re.compile(r"/(?:reports|afp)/|%|/[\w]+(?:-[\w]*)+/?(?:[?#]|$)", re.IGNORECASE)
+# Paths that are no article page: files, feeds, WordPress's own routes.
+_NOT_A_PAGE = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|svg|pdf|xml|rss|json|js|css|zip|mp[34])$|^/(?:wp-|feed/|tag/|author/|category/|index\.html?$)",
+    re.IGNORECASE,
+)
 _ROOT_PAGE_PATH = re.compile(r"^/[A-Za-z][\w-]*\.html?$")
 _NON_LISTING_STEMS = frozenset(
     {
@@ -219,6 +224,14 @@ class SiteUrls:
         _, host, _, path = _parts(url)
         shaped = _ARTICLE_PATH.match(path) or _WP_POST_PATH.match(path)
         return bool(shaped) and (is_smn_host(host) or self.is_on_site(url))
+
+    def may_be_unknown_article(self, url: str) -> bool:
+        """An on-site page of no known kind (no article URL, no listing, no file, feed or WordPress route, not the
+        home page): an article only if it reads as one."""
+        if not self.is_on_site(url) or self.is_article(url) or self.is_listing_candidate(url):
+            return False
+        path = _parts(url)[3]
+        return path not in ("", "/") and not _NOT_A_PAGE.search(path) and not self.is_network_article(url)
 
     def is_listing_candidate(self, url: str) -> bool:
         """A root-level page of this site that may be a section listing."""

@@ -249,8 +249,12 @@ class SpacewarSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 if not any(mark in url.rsplit("/", 1)[-1] for mark in _NO_POSTS_SITEMAP):
                     yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
-            elif self.urls.is_article(url) and not self.section_slug:
+            elif self.section_slug:
+                continue  # a section run keeps to its category
+            elif self.urls.is_article(url):
                 yield self._article_request(url, None, changed_at=entry.get("lastmod"))
+            elif self.urls.may_be_unknown_article(url):  # a post at a URL of no known shape (/?p=123, /news/123)
+                yield from self._probe_request(url, None)
 
     def _posts_api_request(self, page: int) -> scrapy.Request:
         query = f"per_page=100&page={page}&orderby=modified&order=desc&_fields=link,modified,modified_gmt"
@@ -278,8 +282,8 @@ class SpacewarSpider(scrapy.Spider):
         for post in posts:
             link = post.get("link") if isinstance(post, dict) else None
             url = self.urls.canonical(link) if isinstance(link, str) else ""
-            if not self.urls.is_article(url):
-                continue
+            if not self.urls.is_on_site(url):
+                continue  # the API says it is a post, whatever its URL looks like; but only this site's
             gmt = post.get("modified_gmt")
             changed = f"{gmt}+00:00" if isinstance(gmt, str) and gmt else post.get("modified")
             wanted += state is None or state.wanted(url, changed)
@@ -309,7 +313,7 @@ class SpacewarSpider(scrapy.Spider):
                 if entry.published:
                     self.feed_dates.setdefault(entry.url, entry.published.isoformat())
                 yield self._article_request(entry.url, None)
-            elif self.urls.is_on_site(entry.url) and not self.urls.is_listing_candidate(entry.url):
+            elif self.urls.may_be_unknown_article(entry.url):
                 yield from self._probe_request(entry.url, None)
 
     def _listing_request(self, url: str, section: str | None, priority: int = 0, older: bool = False) -> scrapy.Request:
