@@ -162,7 +162,17 @@ def subtree_elements(roots: list[lxml_html.HtmlElement]) -> set[lxml_html.HtmlEl
     return inside
 
 
-def _read_blocks(body: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
+class PageText(NamedTuple):
+    blocks: list[Block]
+    images: list[Image]
+    marked: list[lxml_html.HtmlElement]
+    """The elements that can mark navigation, ads or captions (by tag, class or id), in document order."""
+
+
+_MARK_TAGS = frozenset({"nav", "aside", "figcaption"})
+
+
+def _read_blocks(body: lxml_html.HtmlElement) -> PageText:
     """The hot loop of page reading: one pass over `body`, its state in locals.
 
     lxml's HTML parser gives lower-case tag names; comments and processing instructions
@@ -172,6 +182,7 @@ def _read_blocks(body: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]
     """
     blocks: list[Block] = []
     images: list[Image] = []
+    marked: list[lxml_html.HtmlElement] = []  # gathered on the way: cheaper than an XPath pass of its own
     parts: list[str] = []
     opener: lxml_html.HtmlElement | None = None  # the element whose text opened the pending block
     links: list[Link] = []
@@ -197,6 +208,8 @@ def _read_blocks(body: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]
             if tag in SKIP_TAGS or not isinstance(tag, str):
                 skip()
                 continue
+            if tag in _MARK_TAGS or el.get("class") is not None or el.get("id") is not None:
+                marked.append(el)
             if parts and (tag in BLOCK_TAGS or tag == "br"):
                 flush()
             if tag == "a":
@@ -231,11 +244,11 @@ def _read_blocks(body: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]
             pending_links = []
     if parts:
         flush()
-    return blocks, images
+    return PageText(blocks, images, marked)
 
 
-def text_blocks(root: lxml_html.HtmlElement) -> tuple[list[Block], list[Image]]:
-    """The document's text blocks in reading order, and its images with their positions."""
+def text_blocks(root: lxml_html.HtmlElement) -> PageText:
+    """The document's text blocks in reading order, its images with their positions, and its marked elements."""
     body = root.find("body")
     if body is None:
         body = root

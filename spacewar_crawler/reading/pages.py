@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -84,8 +83,6 @@ _OLDER_LINK = re.compile(r"\b(?:older|previous|earlier|archive|next page|more .*
 _READ_MORE = re.compile(r"^(?:read more|more|full story)\W*$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]+\s+|\s+\|\s*|\s*\|\s+")
 _SITE_NAME = re.compile(r"^[\w-]+\.(?:com|net|org|info)$", re.IGNORECASE)
-# Elements that can mark navigation, ads or captions; compiled once (root.xpath() compiles on every call).
-_MARKED = etree.XPath("//nav | //aside | //figcaption | //*[@class or @id]")
 _POST_ARTICLE = etree.XPath("//article[contains(concat(' ', @class, ' '), ' type-post ')]")
 _PAGE_CONTENT = etree.XPath("boolean(.//main | .//article | .//h1)")
 # WordPress's byline and category markup, where the text prints neither (core themes print no structured data).
@@ -122,6 +119,34 @@ class Picture:
     caption: str | None
 
 
+T = TypeVar("T")
+
+
+class _computed_once(Generic[T]):
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first access: a page object
+    computes some twenty properties once each, and the lock cost about as much as a small one of them). A page
+    object belongs to one thread."""
+
+    def __init__(self, method: Callable[[Any], T]) -> None:
+        self.method = method
+        self.name = method.__name__
+        self.__doc__ = method.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _computed_once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> T | _computed_once[T]:
+        if instance is None:
+            return self
+        value = self.method(instance)
+        instance.__dict__[self.name] = value  # later reads find it there, not here
+        return value
+
+
 def _classes(el: lxml_html.HtmlElement) -> str:
     return f"{el.get('class', '')} {el.get('id', '')}"
 
@@ -144,13 +169,14 @@ class SitePage:
         self.url = url
         self.urls = SiteUrls(url)
         self.root = parse_document(content, content_type)
-        self.blocks, self._images = text_blocks(self.root)
+        # The elements that can mark navigation, ads or captions (by tag, class or id) come with the blocks.
+        self.blocks, self._images, self._marked_elements = text_blocks(self.root)
 
     def meta(self, *names: str) -> str | None:
         """The first non-empty <meta name|property=...> among `names`."""
         return next((self._metas[name] for name in names if name in self._metas), None)
 
-    @cached_property
+    @_computed_once
     def _metas(self) -> dict[str, str]:
         """Each meta name, property or itemprop with its first non-empty content: one pass over the page's metas."""
         found: dict[str, str] = {}
@@ -167,24 +193,24 @@ class SitePage:
         url = self.urls.absolute(href, self.base_href)
         return self.urls.canonical(url) if url else None
 
-    @cached_property
+    @_computed_once
     def base_href(self) -> str:
         base = self.root.find(".//base[@href]")
         href = base.get("href") if base is not None else None
         return (self.urls.absolute(href, self.url) if href else None) or self.url
 
-    @cached_property
-    def _marked_elements(self) -> list[lxml_html.HtmlElement]:
-        """Elements that can mark navigation, ads or captions: by tag, class or id (one XPath pass in C)."""
-        return _MARKED(self.root)
+    @_computed_once
+    def _marked_names(self) -> list[tuple[lxml_html.HtmlElement, str]]:
+        """Each marked element with its class and id, as one string: read once, searched by several rules."""
+        return [(el, _classes(el)) for el in self._marked_elements]
 
-    @cached_property
+    @_computed_once
     def nav_blocks(self) -> frozenset[int]:
         """Indexes of the blocks inside the navigation bar."""
         bars = [
             el
-            for el in self._marked_elements
-            if (el.tag == "nav" or _NAV_MARK.search(_classes(el))) and not _holds_page(el)
+            for el, names in self._marked_names
+            if (el.tag == "nav" or _NAV_MARK.search(names)) and not _holds_page(el)
         ]
         if not bars and (unmarked := self._unmarked_nav_bar()) is not None:
             bars = [unmarked]
@@ -211,7 +237,7 @@ class SitePage:
                 return ancestor if link_text >= 0.6 * own_text else None
         return None
 
-    @cached_property
+    @_computed_once
     def sections(self) -> dict[str, str]:
         """Section display name -> listing URL, from the navigation bar, in its order."""
         found: dict[str, str] = {}
@@ -338,21 +364,21 @@ class ArticlePage(SitePage):
         super().__init__(content, url, content_type)
         self.options = options or ParserOptions()
 
-    @cached_property
+    @_computed_once
     def layout(self) -> Layout | None:
         return detect_layout(self._marked_elements)
 
-    @cached_property
+    @_computed_once
     def _structured(self) -> StructuredArticle | None:
         return structured_article(self.root)
 
-    @cached_property
+    @_computed_once
     def _content(self) -> set[lxml_html.HtmlElement] | None:
         """The elements of the entry's own content (WordPress's div.entry-content, itemprop=articleBody), when the
         page marks it: the body is read there only, not in the comments, widgets and post navigation around it."""
         if self.layout is not None and not self.layout.name.startswith("wordpress"):
             return None  # the classic templates mark no entry content: their body is bounded by what it prints
-        marked = [el for el in self._marked_elements if _CONTENT_MARK.search(_classes(el))]
+        marked = [el for el, names in self._marked_names if _CONTENT_MARK.search(names)]
         marked += _ARTICLE_BODY(self.root) if not marked else []
         if marked:
             return subtree_elements(marked[:1])
@@ -415,7 +441,7 @@ class ArticlePage(SitePage):
         kept = [p for p in parts if not _SITE_NAME.match(p) and p.casefold() not in self._site_names]
         return " - ".join(kept) if kept else title
 
-    @cached_property
+    @_computed_once
     def _site_names(self) -> frozenset[str]:
         """What the site calls itself (case-folded): og:site_name, and the text of a link to its home page (by its
         URL, or by rel=home as WordPress themes mark the site title)."""
@@ -428,7 +454,7 @@ class ArticlePage(SitePage):
                     names.add(text.casefold())
         return frozenset(names - {""})
 
-    @cached_property
+    @_computed_once
     def _located_title(self) -> tuple[str | None, int | None, HeaderParts | None, int]:
         """The headline, the first block that prints it (a block of its own, or the start of a header line), what
         that line gave, and where in it the rest begins."""
@@ -460,7 +486,7 @@ class ArticlePage(SitePage):
     def title_index(self) -> int | None:
         return self._located_title[1]
 
-    @cached_property
+    @_computed_once
     def header(self) -> Header:
         _, located, first_line, rest = self._located_title
         start = located if located is not None else self._header_without_headline
@@ -492,7 +518,7 @@ class ArticlePage(SitePage):
             break
         return Header(parts, start, index, lead_rest)
 
-    @cached_property
+    @_computed_once
     def _header_without_headline(self) -> int:
         """Where the header is when no headline is printed: the first line that reads as a byline or dateline."""
         first = max(self.nav_blocks, default=-1) + 1
@@ -532,7 +558,7 @@ class ArticlePage(SitePage):
     def dateline(self) -> Dateline | None:
         return self.header.parts.dateline
 
-    @cached_property
+    @_computed_once
     def page_date(self) -> date | None:
         """The page's own date when the dateline gives none: a meta tag, structured data, the entry's
         <time class="published">, else the 'date YYYY-MM-DD' header."""
@@ -558,7 +584,7 @@ class ArticlePage(SitePage):
             return self.dateline.date
         return self.page_date
 
-    @cached_property
+    @_computed_once
     def _end_index(self) -> int:
         """First block after the article text ('Related Links', RELATED CONTENT, copyright, ...)."""
         start = self.header.body_start
@@ -567,26 +593,26 @@ class ArticlePage(SitePage):
                 return i
         return len(self.blocks)
 
-    @cached_property
+    @_computed_once
     def _excluded_elements(self) -> set[lxml_html.HtmlElement]:
         """Elements whose text is not article text: figcaptions, ad slots, asides, navigation (and all inside)."""
         excluded = []
-        for el in self._marked_elements:
+        for el, names in self._marked_names:
             if el.tag == "nav" or (el.tag == "figcaption" and not self.options.keep_captions):
                 excluded.append(el)
-            elif (el.tag == "aside" or _AD_MARK.search(_classes(el))) and len(element_text(el)) < _MAX_SLOT_TEXT:
+            elif (el.tag == "aside" or _AD_MARK.search(names)) and len(element_text(el)) < _MAX_SLOT_TEXT:
                 # An "ad slot" holding paragraphs of text is an unclosed tag, not an ad.
                 excluded.append(el)
         return subtree_elements(excluded)
 
-    @cached_property
+    @_computed_once
     def _captions(self) -> frozenset[str]:
         """The caption texts of the story's images: never body text (unless captions are kept)."""
         if self.options.keep_captions:
             return frozenset()
         return frozenset(caption for _, caption in self._story_images if caption)
 
-    @cached_property
+    @_computed_once
     def paragraphs(self) -> list[str]:
         """The article's paragraphs as printed, from the header's end to the article's end, before cleaning."""
         header = self.header
@@ -615,7 +641,7 @@ class ArticlePage(SitePage):
         """The cleaned article text: paragraphs without boilerplate, separated by a blank line."""
         return "\n\n".join(_STRIPPER.clean_paragraphs(self.paragraphs))
 
-    @cached_property
+    @_computed_once
     def looks_like_listing(self) -> bool:
         """No dateline and several article links in what would be the body: a listing page."""
         if self.dateline is not None:
@@ -624,7 +650,7 @@ class ArticlePage(SitePage):
         outside = {b.element for b in self.blocks if b.element not in content} if content is not None else None
         return sum(link.known for link in self.article_links(self.header.body_start, self._end_index, outside)) >= 3
 
-    @cached_property
+    @_computed_once
     def _story_images(self) -> list[tuple[Image, str | None]]:
         """Images below the headline that are no site graphics or ads, with their captions."""
         start = self.title_index if self.title_index is not None else max(self.nav_blocks, default=-1) + 1
@@ -704,14 +730,14 @@ class ArticlePage(SitePage):
                     return following
         return None
 
-    @cached_property
+    @_computed_once
     def _related_links_index(self) -> int | None:
         for i in range(self.header.body_start, len(self.blocks)):
             if self.blocks[i].text.casefold() == "related links":
                 return i
         return None
 
-    @cached_property
+    @_computed_once
     def related_links(self) -> list[LinkedArticle]:
         """The 'Related Links' list under the body."""
         if self._related_links_index is None:
@@ -729,21 +755,18 @@ class ArticlePage(SitePage):
                     found.append(LinkedArticle(url, link.text))
         return found
 
-    @cached_property
+    @_computed_once
     def _related_block(self) -> list[LinkedArticle]:
         """The links of the RELATED CONTENT block, in page order, with their labels; the block ends where its own
         element ends, or at the boilerplate after it (a sidebar further down is not part of it)."""
         for i in range(self.header.body_start, len(self.blocks)):
             heading = self.blocks[i]
-            if heading.text.casefold() != "related content":
+            if len(heading.text) != len("related content") or heading.text.casefold() != "related content":
                 continue
-            container = _enclosing(heading.element, len(heading.text))
+            inside = subtree_elements([_enclosing(heading.element, len(heading.text))])
             end = i + 1
-            while end < len(self.blocks):
-                block = self.blocks[end]
-                inside = block.element is container or any(a is container for a in block.element.iterancestors())
-                if not inside or ends_article(block.text):
-                    break
+            blocks = self.blocks
+            while end < len(blocks) and blocks[end].element in inside and not ends_article(blocks[end].text):
                 end += 1
             links = self.article_links(i + 1, end, skip=self._excluded_elements)
             return [link for link in links if link.url != self.canonical_url]
@@ -759,7 +782,7 @@ class ArticlePage(SitePage):
         """On-site links of RELATED CONTENT whose URLs follow no known article rule: followed once, to see."""
         return [link for link in self._related_block if not link.known]
 
-    @cached_property
+    @_computed_once
     def canonical_url(self) -> str:
         """The page's URL in canonical form; its rel=canonical link only where it names the same page.
 
@@ -770,7 +793,7 @@ class ArticlePage(SitePage):
         claimed = self._canonical_claim
         return claimed if claimed is not None and _path(claimed) == _path(own) else own
 
-    @cached_property
+    @_computed_once
     def _canonical_claim(self) -> str | None:
         for el in self.root.iter("link"):
             if "canonical" in (el.get("rel") or "").lower().split() and el.get("href"):
@@ -779,7 +802,7 @@ class ArticlePage(SitePage):
                     return url
         return None
 
-    @cached_property
+    @_computed_once
     def section(self) -> str | None:
         label = self.header.parts.label
         if label is None:
@@ -974,7 +997,7 @@ def _enclosing(element: lxml_html.HtmlElement, own_length: int) -> lxml_html.Htm
 class ListingPage(SitePage):
     """A section listing page: the section it names, its article links and older pages."""
 
-    @cached_property
+    @_computed_once
     def section(self) -> str | None:
         """The section named by the page's heading (h1/h2 or an upper-case label)."""
         own = self.section_of_listing(self.urls.canonical(self.url))
@@ -987,19 +1010,19 @@ class ListingPage(SitePage):
                         return name
         return None
 
-    @cached_property
+    @_computed_once
     def articles(self) -> list[LinkedArticle]:
         content = [i for i in range(len(self.blocks)) if i not in self.nav_blocks]
         return self.article_links(content[0] if content else 0, skip=self._page_footer)
 
-    @cached_property
+    @_computed_once
     def _page_footer(self) -> set[lxml_html.HtmlElement]:
         """The page's own footer (a <footer> outside any <article>: privacy policy, imprint), whose links are no
         headlines."""
         footers = [el for el in self.root.iter("footer") if next(el.iterancestors("article"), None) is None]
         return subtree_elements(footers)
 
-    @cached_property
+    @_computed_once
     def older_pages(self) -> list[str]:
         """Links to older listing pages of the same section ('Older Superpowers News')."""
         pages: dict[str, None] = {}  # in page order, each once, in linear time
