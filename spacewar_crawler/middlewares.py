@@ -29,7 +29,7 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from spacewar_crawler import stats as keys
-from spacewar_crawler.archive.articles import parse_time
+from spacewar_crawler.archive.documents import parse_time
 from spacewar_crawler.archive.embedded import EmbeddedMongo
 from spacewar_crawler.archive.errors import ArchiveUnavailable
 from spacewar_crawler.archive.mongo import ArchiveConfig, MongoArchive, connect_archive

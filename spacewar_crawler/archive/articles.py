@@ -31,7 +31,7 @@ from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
-from spacewar_crawler.archive.documents import TRACKING_FIELDS, midnight, to_document, utc_now
+from spacewar_crawler.archive.documents import TRACKING_FIELDS, midnight, parse_time, to_document, utc_now
 from spacewar_crawler.archive.errors import ArchiveWriteError
 from spacewar_crawler.reading.article import ArticleItem
 from spacewar_crawler.reading.header import comparable
@@ -127,19 +127,6 @@ def site_hosts(site: str) -> list[str]:
     """A site's host with and without www. (the network's sites answer on both, and moved to the bare host)."""
     host = site.lower().removeprefix("www.")
     return [host, f"www.{host}"]
-
-
-def parse_time(value: object) -> datetime | None:
-    """An ISO 8601 time or date as an aware datetime (UTC when it names no zone); None if it is none."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _identity(url: str, title: object, published: object) -> tuple[str, str, Any]:
@@ -238,9 +225,6 @@ class ArticleStore:
         for url, doc in docs.items():
             old = existing.get(url)
             earlier = moved.get(url, [])
-            for previous in [old, *earlier]:
-                if previous is not None and previous.get("aliases"):
-                    doc["aliases"] = sorted(set(doc.get("aliases") or ()) | set(previous["aliases"]))
             for previous in earlier:  # archived under an old URL: the new URL's history starts there
                 seen_from = previous.get("last_changed") or previous.get("first_seen")
                 if previous.get("content_hash") != doc.get("content_hash"):
@@ -303,26 +287,23 @@ class ArticleStore:
     ) -> dict[str, list[dict[str, Any]]]:
         """The documents archived under an old URL of a document in `docs` (its aliases, and the old URLs recorded
         as redirecting to it), by new URL."""
+        # Every old URL of each document: its own, the stored version's, the redirects recorded (one may have been seen
+        # before the article was stored, refused as a duplicate of its fetch), a classic URL of the same article.
         old_urls: dict[str, str] = {}
         for record in self.aliases.find({"url": {"$in": list(docs)}}, {"_id": 1, "url": 1}):
             old_urls[record["_id"]] = record["url"]
-            # Seen redirecting before the article was stored (the redirect was refused as a duplicate of a fetch).
-            doc = docs[record["url"]]
-            doc["aliases"] = sorted({*(doc.get("aliases") or ()), record["_id"]})
-        for url, doc in docs.items():
+        for url, doc in [*docs.items(), *existing.items()]:
             old_urls.update({alias: url for alias in doc.get("aliases") or () if alias != url})
-        for url, old in existing.items():
-            old_urls.update({alias: url for alias in old.get("aliases") or () if alias != url})
-        fresh = {url: doc for url, doc in docs.items() if url not in existing}
-        old_urls.update(self._same_articles_at_classic_urls(fresh))
-        if not old_urls:
-            return {}
+        old_urls.update(self._same_articles_at_classic_urls({u: d for u, d in docs.items() if u not in existing}))
         moved: dict[str, list[dict[str, Any]]] = {}
-        found = self.collection.find({"_id": {"$in": list(old_urls)}}, dict.fromkeys((*wanted, "aliases"), 1))
-        for previous in sorted(found, key=lambda d: d.get("first_seen") or datetime.max.replace(tzinfo=UTC)):
-            moved.setdefault(old_urls[previous["_id"]], []).append(previous)
-        for url in moved:
-            docs[url]["aliases"] = sorted(set(docs[url].get("aliases") or ()) | {p["_id"] for p in moved[url]})
+        if old_urls:
+            found = self.collection.find({"_id": {"$in": list(old_urls)}}, dict.fromkeys((*wanted, "aliases"), 1))
+            for previous in sorted(found, key=lambda d: d.get("first_seen") or datetime.max.replace(tzinfo=UTC)):
+                moved.setdefault(old_urls[previous["_id"]], []).append(previous)
+                old_urls.update({alias: old_urls[previous["_id"]] for alias in previous.get("aliases") or ()})
+        for old, url in old_urls.items():
+            if old != url:
+                docs[url]["aliases"] = sorted({*(docs[url].get("aliases") or ()), old})
         return moved
 
     def _same_articles_at_classic_urls(self, new: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -36,6 +36,15 @@ def _to_datetime(value: object) -> datetime | None:
     return None
 
 
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time or date as an aware datetime (UTC when it names no zone); None if it is none or unreadable
+    (a sitemap's lastmod, a post's modified: what a site says, not what the archive stored)."""
+    try:
+        return _to_datetime(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        return None
+
+
 def to_document(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item (JSON types, ISO dates) as a MongoDB document (BSON dates, `_id` = url)."""
     doc = dict(item)
